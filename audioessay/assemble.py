@@ -1,0 +1,110 @@
+"""Audio pieces and pauses laid out on one timeline; chapter and cue positions fall out of it.
+
+Each chapter is laid out on its own (it is encoded as its own MP3 stream), as a list of audio
+pieces and silences in samples. Positions are kept in samples here and only turned into
+seconds once the encoder has said how many frames each chapter really took.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Pauses
+from .engines import Samples
+from .narrate import SAMPLE_RATE, Narration, Utterance
+
+Segment = Samples | int
+"""Audio, or a silence given as its length in samples."""
+
+
+@dataclass(frozen=True)
+class SampleCue:
+    """A cue in samples from the start of its chapter's audio."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ChapterLayout:
+    """One chapter's audio as a list of segments, and the cues inside it."""
+
+    title: str
+    level: int
+    segments: tuple[Segment, ...]
+    cues: tuple[SampleCue, ...]
+
+    @property
+    def length(self) -> int:
+        """Length in samples."""
+        return sum(s if isinstance(s, int) else len(s) for s in self.segments)
+
+    def render(self) -> Samples:
+        """The chapter's PCM, built with one allocation (no quadratic concatenation)."""
+        out = np.zeros(self.length, dtype=np.float32)
+        pos = 0
+        for segment in self.segments:
+            if isinstance(segment, int):
+                pos += segment
+            else:
+                out[pos : pos + len(segment)] = segment
+                pos += len(segment)
+        return out
+
+
+class _ChapterBuilder:
+    """Places utterances one after another, with the pause asked for before each."""
+
+    def __init__(self, pauses: Pauses) -> None:
+        self.pauses = pauses
+        self.segments: list[Segment] = []
+        self.cues: list[SampleCue] = []
+        self.position = 0
+
+    def add(self, utterance: Utterance, pause_before: float) -> None:
+        for index, piece in enumerate(utterance.pieces):
+            gap = pause_before if index == 0 else self.pauses.clause
+            if self.position:
+                self._silence(gap)
+            start = self.position
+            self.segments.append(piece.samples)
+            self.position += len(piece.samples)
+            self.cues.append(SampleCue(start, self.position, piece.text))
+
+    def _silence(self, seconds: float) -> None:
+        samples = round(seconds * SAMPLE_RATE)
+        if samples:
+            self.segments.append(samples)
+            self.position += samples
+
+    def finish(self, title: str, level: int, trailing: float) -> ChapterLayout:
+        self._silence(trailing)
+        return ChapterLayout(title, level, tuple(self.segments), tuple(self.cues))
+
+
+def lay_out(narration: Narration, pauses: Pauses) -> list[ChapterLayout]:
+    """One layout per section: intro, heading, paragraphs, and the pause before the next."""
+    chapters: list[ChapterLayout] = []
+    last = len(narration.sections) - 1
+    for index, narrated in enumerate(narration.sections):
+        builder = _ChapterBuilder(pauses)
+        pause = 0.0
+        if index == 0:
+            builder.add(narration.intro, 0.0)
+            pause = pauses.title
+        if narrated.heading is not None:
+            builder.add(narrated.heading, pause)
+            pause = pauses.title
+        for p_index, paragraph in enumerate(narrated.paragraphs):
+            for s_index, utterance in enumerate(paragraph):
+                if s_index:
+                    pause = pauses.sentence
+                elif p_index:
+                    pause = pauses.paragraph
+                builder.add(utterance, pause)
+        trailing = pauses.chapter if index < last else pauses.paragraph
+        chapters.append(builder.finish(narrated.section.title, narrated.section.level, trailing))
+    return chapters

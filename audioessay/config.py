@@ -1,0 +1,83 @@
+"""Render settings: defaults, overridden by the essay's front matter, overridden by CLI flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import SettingsError
+from .model import EssaySettings
+
+MIN_RATE = 80
+"""Slowest speaking rate accepted, in words per minute (eSpeak NG's own lower limit)."""
+MAX_RATE = 450
+"""Fastest speaking rate accepted; players speed audio up better than a rushed voice does."""
+BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+"""MPEG-1 Layer III bit rates (kb/s) valid at 44.1 kHz."""
+
+
+@dataclass(frozen=True)
+class Pauses:
+    """Silences placed between spoken pieces, in seconds, exactly as the listener hears them."""
+
+    sentence: float = 0.35
+    """Between two sentences of one paragraph."""
+    clause: float = 0.12
+    """Between the pieces of a sentence too long to be spoken in one go."""
+    paragraph: float = 0.7
+    """Between paragraphs."""
+    title: float = 1.0
+    """After the episode title and after each chapter's spoken heading."""
+    chapter: float = 1.5
+    """Between the end of one chapter and the next chapter's heading."""
+
+    def validate(self) -> Pauses:
+        """Return self, or raise if a pause is negative or absurdly long."""
+        for name in ("sentence", "clause", "paragraph", "title", "chapter"):
+            value = getattr(self, name)
+            if not 0 <= value <= 30:
+                raise SettingsError(f"--{name}-pause must be between 0 and 30 seconds, not {value}")
+        return self
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Everything a render needs besides the essay itself."""
+
+    engine: str = "pyttsx3"
+    voice: str | None = None
+    """Engine voice id; None uses the engine's default."""
+    rate: int = 175
+    """Speaking rate in words per minute."""
+    bitrate: int = 64
+    """CBR MP3 bit rate in kb/s."""
+    pauses: Pauses = field(default_factory=Pauses)
+    output_dir: Path = Path("output")
+    cover: Path | None = None
+    """Square JPEG or PNG embedded as APIC cover art."""
+    loudness: float = -19.0
+    """Integrated loudness target (LUFS) for mono speech."""
+    true_peak: float = -2.0
+    """True-peak ceiling (dBTP) before encoding. MP3 quantisation adds up to about 0.6 dB of
+    overshoot, so this margin keeps the encoded file at or below -1 dBTP."""
+
+    def validate(self) -> RenderSettings:
+        """Return self, or raise :class:`SettingsError` naming the bad option."""
+        if not MIN_RATE <= self.rate <= MAX_RATE:
+            raise SettingsError(
+                f"--rate must be between {MIN_RATE} and {MAX_RATE} words per minute, not {self.rate}"
+            )
+        if self.bitrate not in BITRATES:
+            allowed = ", ".join(str(b) for b in BITRATES)
+            raise SettingsError(f"--bitrate must be one of {allowed} kb/s, not {self.bitrate}")
+        self.pauses.validate()
+        return self
+
+    def with_essay(self, essay: EssaySettings, explicit: frozenset[str]) -> RenderSettings:
+        """Apply the essay's front-matter settings, except those the user set explicitly."""
+        changes: dict[str, object] = {}
+        for name in ("engine", "voice", "rate"):
+            value = getattr(essay, name)
+            if value is not None and name not in explicit:
+                changes[name] = value
+        return replace(self, **changes) if changes else self  # type: ignore[arg-type]

@@ -1,0 +1,65 @@
+"""Engines behind one protocol, found through the ``audioessay.engines`` entry-point group.
+
+The built-in engines (``pyttsx3``, ``espeak``, ``fake``) register through the same entry
+points as a third-party engine would, in this project's ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from ..errors import EngineError
+from .base import Engine, EngineFactory, Samples, Speech, Voice
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "Engine",
+    "EngineFactory",
+    "Samples",
+    "Speech",
+    "Voice",
+    "create_engine",
+    "engine_names",
+    "list_voices",
+]
+
+DEFAULT_ENGINE = "pyttsx3"
+GROUP = "audioessay.engines"
+
+
+def engine_names() -> list[str]:
+    """Names of every registered engine, sorted."""
+    return sorted({ep.name for ep in entry_points(group=GROUP)})
+
+
+def _factory(name: str) -> EngineFactory:
+    """Load the factory registered under ``name`` or raise a user-facing error."""
+    matches = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    if not matches:
+        known = ", ".join(engine_names()) or "none"
+        raise EngineError(f"unknown engine {name!r}; available engines: {known}")
+    try:
+        factory: EngineFactory = matches[0].load()
+    except Exception as exc:  # a broken plug-in must not crash the CLI with a traceback
+        raise EngineError(f"engine {name!r} could not be loaded: {exc}") from exc
+    return factory
+
+
+def create_engine(name: str, voice: str | None = None, rate: int = 175) -> Engine:
+    """Create engine ``name`` speaking with ``voice`` at ``rate``, validating the voice."""
+    factory = _factory(name)
+    if voice is not None and voice not in {v.id for v in list_voices(name)}:
+        raise EngineError(
+            f"unknown voice {voice!r} for engine {name!r}; "
+            f"run `audioessay voices --engine {name}` to list them"
+        )
+    return factory(voice=voice, rate=rate)
+
+
+def list_voices(name: str) -> list[Voice]:
+    """Every voice engine ``name`` offers."""
+    engine = _factory(name)(voice=None, rate=175)
+    try:
+        return engine.voices()
+    finally:
+        engine.close()

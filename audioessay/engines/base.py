@@ -1,0 +1,77 @@
+"""The engine protocol: what a voice must do for audioessay to narrate with it.
+
+Third-party engines implement this protocol structurally (no base class to import) and
+register a factory under the ``audioessay.engines`` entry-point group, exactly as the
+built-in engines do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.float32]
+"""Mono audio as float32 in [-1, 1]."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice an engine offers."""
+
+    id: str
+    """What ``--voice`` takes."""
+    name: str
+    languages: tuple[str, ...] = ()
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Audio an engine produced for one piece of text."""
+
+    samples: Samples
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.sample_rate
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A text-to-speech voice.
+
+    An engine is created with a voice id (None for its default) and a rate in words per
+    minute. ``synthesize`` speaks one piece of at most ``max_chars`` characters and returns
+    its audio, or raises :class:`~audioessay.errors.EngineError`; it never returns a
+    truncated result knowingly, and the narrator verifies it anyway.
+    """
+
+    name: ClassVar[str]
+    """Registry name, as given to ``--engine``."""
+    max_chars: ClassVar[int]
+    """Longest text the engine reliably speaks in one call; narration splits longer ones."""
+
+    def voices(self) -> list[Voice]:
+        """Every voice this engine can speak with."""
+        ...
+
+    def synthesize(self, text: str) -> Speech:
+        """Speak ``text`` and return its audio."""
+        ...
+
+    def close(self) -> None:
+        """Release worker processes or native resources."""
+        ...
+
+
+class EngineFactory(Protocol):
+    """What an entry point of the ``audioessay.engines`` group must load: usually the class."""
+
+    name: ClassVar[str]
+
+    def __call__(self, voice: str | None, rate: int) -> Engine: ...

@@ -1,0 +1,111 @@
+"""The pure data model: what an essay is, and what an episode made from it is.
+
+Nothing here does I/O; every stage takes these values in and hands new ones out, which is what
+lets the fast tests check chapter times exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence as the listener will hear it and as transcripts will show it."""
+
+    text: str
+    """The sentence text, markup already turned into plain words."""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A run of sentences read without a paragraph pause between them."""
+
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the paragraphs under it, up to the next heading of any level."""
+
+    title: str
+    """The heading exactly as written (markup removed)."""
+    level: int
+    """1-6 as in Markdown; 0 for the untitled opening before the first heading."""
+    paragraphs: tuple[Paragraph, ...]
+    spoken_title: bool = True
+    """False where the title must not be read aloud (the opening, already announced)."""
+
+    @property
+    def words(self) -> int:
+        """Number of words in the body, for previews and estimates."""
+        return sum(len(s.text.split()) for p in self.paragraphs for s in p.sentences)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Episode-level facts from front matter, headings or the file name."""
+
+    title: str
+    author: str | None = None
+    date: str | None = None
+    description: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class EssaySettings:
+    """Narration settings an essay may ask for in its front matter."""
+
+    engine: str | None = None
+    voice: str | None = None
+    rate: int | None = None
+
+
+@dataclass(frozen=True)
+class Essay:
+    """A parsed essay: metadata plus the flat list of sections that become chapters."""
+
+    source: Path
+    metadata: Metadata
+    sections: tuple[Section, ...]
+    settings: EssaySettings = field(default_factory=EssaySettings)
+
+    @property
+    def words(self) -> int:
+        """Number of body words in the whole essay."""
+        return sum(s.words for s in self.sections)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A stretch of the episode during which one piece of text is spoken."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter as placed in the final audio file (times in seconds)."""
+
+    title: str
+    level: int
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Episode:
+    """What a render produced: where the files are and how the audio is laid out."""
+
+    source: Path
+    metadata: Metadata
+    slug: str
+    duration: float
+    chapters: tuple[Chapter, ...]
+    cues: tuple[Cue, ...]
+    files: dict[str, Path]
+    """Output kind (``mp3``, ``chapters``, ``vtt``, ``srt``) to its path."""

@@ -1,0 +1,98 @@
+"""Readers that turn an essay file into an :class:`~audioessay.model.Essay`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParseError
+from ..model import Essay, EssaySettings, Metadata
+from ._build import RawSection, build_sections, same_title
+from ._source import read_text
+from .markdown import parse_markdown
+from .plaintext import parse_plain_text
+from .sentences import split_sentences
+
+__all__ = ["load_essay", "parse_essay", "split_sentences", "title_from_filename"]
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
+_SMALL_WORDS = frozenset("a an and as at but by for in nor of on or the to vs via with".split())
+
+
+def load_essay(path: Path) -> Essay:
+    """Read and parse the essay at ``path`` (Markdown by suffix, anything else as plain text)."""
+    return parse_essay(read_text(path), path)
+
+
+def parse_essay(text: str, source: Path) -> Essay:
+    """Parse essay text; ``source`` decides the format and the fallback title."""
+    front: dict[str, Any] = {}
+    heading_title: str | None = None
+    raw: list[RawSection]
+    if source.suffix.lower() in MARKDOWN_SUFFIXES:
+        front, raw, heading_title = parse_markdown(text)
+    else:
+        raw = parse_plain_text(text)
+    title = _text(front, "title") or heading_title or _title_from_name(source, raw)
+    metadata = Metadata(
+        title=title,
+        author=_text(front, "author"),
+        date=_text(front, "date"),
+        description=_text(front, "description"),
+        language=_text(front, "language") or _text(front, "lang") or "en",
+    )
+    sections = build_sections(raw, title)
+    if not sections:
+        raise ParseError(f"{source} has no text to narrate")
+    if not any(s.paragraphs for s in sections):
+        raise ParseError(f"{source} has headings but no body text to narrate")
+    settings = EssaySettings(
+        engine=_text(front, "engine"), voice=_text(front, "voice"), rate=_rate(front)
+    )
+    return Essay(source=source, metadata=metadata, sections=sections, settings=settings)
+
+
+def _title_from_name(source: Path, raw: list[RawSection]) -> str:
+    """The file-name title, spelled as the first heading spells it when they are the same."""
+    title = title_from_filename(source)
+    first = next((r.title for r in raw if r.title is not None), None)
+    if first is not None and same_title(first, title):
+        return first
+    return title
+
+
+def title_from_filename(path: Path) -> str:
+    """``leaving-las-vegas.txt`` → ``Leaving Las Vegas``."""
+    words = re.sub(r"[-_.]+", " ", path.stem).split()
+    if not words:
+        return "Untitled"
+    return " ".join(
+        w if w.isupper() else (w.lower() if i and w.lower() in _SMALL_WORDS else w.capitalize())
+        for i, w in enumerate(words)
+    )
+
+
+def _text(front: dict[str, Any], key: str) -> str | None:
+    """A front-matter value as a clean single-line string, or None."""
+    value = front.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        if key == "author" and isinstance(value, list):
+            return ", ".join(str(v) for v in value) or None
+        raise ParseError(f"front matter `{key}` must be text, not a {type(value).__name__}")
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _rate(front: dict[str, Any]) -> int | None:
+    value = front.get("rate")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParseError(f"front matter `rate` must be a whole number of words per minute: {value!r}")
+    return value

@@ -1,0 +1,105 @@
+"""Plain text: headings recognised from layout alone.
+
+Two layouts are common. Hard-wrapped text (Project Gutenberg) separates paragraphs with blank
+lines and wraps lines near 70 characters; web-copied text (the reference essay) puts each
+paragraph on one long line, often with no blank lines at all. Headings are short lines standing
+alone between paragraphs, or labels such as ``CHAPTER IV.``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._build import RawSection
+
+_WRAP_WIDTH = 90
+"""A block whose lines (all but the last) are at most this long is hard-wrapped prose."""
+_MAX_HEADING_CHARS = 100
+_MAX_HEADING_WORDS = 14
+_LABEL = re.compile(
+    r"""^(?:(?:chapter|lecture|book|part|section|essay|canto|act|scene|letter|volume|
+          appendix|preface|introduction|epilogue|prologue)
+          (?:\s+(?:[ivxlcdm]+|\d+|[a-z]+))?
+        |[IVXLCDM]+)\.?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LABEL_WITH_TITLE = re.compile(
+    r"^(?:chapter|lecture|book|part|section|essay)\s+(?:[ivxlcdm]+|\d+)[.:]\s+\S",
+    re.IGNORECASE,
+)
+_NON_FINAL = ".,;:!?…\"'”’»)]}—–-"
+_NON_INITIAL = "\"'“‘«([—–-*•>"
+
+
+@dataclass
+class _Unit:
+    """A candidate paragraph: one line, or a whole hard-wrapped block."""
+
+    text: str
+    single_line: bool
+
+
+def parse_plain_text(text: str) -> list[RawSection]:
+    """Split plain text into sections; text before the first heading has no title."""
+    units = _units(text)
+    sections: list[RawSection] = [RawSection(None, 1)]
+    i = 0
+    while i < len(units):
+        unit = units[i]
+        if _is_heading(units, i):
+            title = unit.text
+            # "CHAPTER IV." followed by its own title line: one heading, as written.
+            if _LABEL.match(title) and i + 1 < len(units) and _is_heading(units, i + 1, label=False):
+                title = f"{title} {units[i + 1].text}"
+                i += 1
+            sections.append(RawSection(title, 1))
+        else:
+            sections[-1].paragraphs.append(unit.text)
+        i += 1
+    return sections
+
+
+def _units(text: str) -> list[_Unit]:
+    """Cut the text into candidate paragraphs, joining hard-wrapped lines."""
+    units: list[_Unit] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if len(lines) == 1:
+            units.append(_Unit(lines[0], True))
+        elif max(len(line) for line in lines[:-1]) <= _WRAP_WIDTH:
+            if _LABEL.match(lines[0]):
+                units.append(_Unit(lines[0], True))
+                lines = lines[1:]
+            units.append(_Unit(" ".join(lines), len(lines) == 1))
+        else:
+            units.extend(_Unit(line, True) for line in lines)
+    return units
+
+
+def _is_heading(units: list[_Unit], i: int, *, label: bool = True) -> bool:
+    """Decide from the unit and its neighbours whether it is a heading."""
+    unit = units[i]
+    text = unit.text
+    if not unit.single_line or len(text) > _MAX_HEADING_CHARS:
+        return False
+    if label and (_LABEL.match(text) or _LABEL_WITH_TITLE.match(text)):
+        return True
+    if i + 1 >= len(units):
+        return False  # a closing line (a signature, a sign-off) is not a heading
+    words = text.split()
+    if len(words) > _MAX_HEADING_WORDS or text[-1] in _NON_FINAL or text[0] in _NON_INITIAL:
+        return False
+    if not (text[0].isupper() or text[0].isdigit()):
+        return False
+    if re.search(r"[.!?]\s", text):
+        return False  # two sentences on one line
+    if text.isupper():
+        return True
+    long_words = [w for w in words if sum(c.isalpha() for c in w) >= 4]
+    if not long_words:
+        return len(words) <= 3 and all(w[0].isupper() for w in words if w[0].isalpha())
+    capitalised = sum(1 for w in long_words if w.lstrip("\"'“‘(")[:1].isupper())
+    return capitalised / len(long_words) >= 0.7

@@ -1,0 +1,189 @@
+"""ID3v2.3 tags with chapters stored in time order, and reading them back for ``inspect``.
+
+mutagen's writer orders frames by size (mutagen issue #506), which puts CHAP frames out of
+time order; ffprobe and VLC list chapters in file order. :class:`_OrderedID3` writes the table
+of contents and the chapters last, in the order given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    TALB,
+    TDRC,
+    TIT2,
+    TLAN,
+    TLEN,
+    TPE1,
+    CTOCFlags,
+    ID3NoHeaderError,
+)
+
+from .errors import InspectError, OutputError
+from .model import Chapter, Metadata
+
+_NO_OFFSET = 0xFFFFFFFF
+MAX_TOC_CHILDREN = 255
+# ID3's TLAN takes ISO 639-2 codes; front matter usually gives ISO 639-1.
+_ISO639_2 = {
+    "ar": "ara", "bg": "bul", "ca": "cat", "cs": "ces", "cy": "cym", "da": "dan", "de": "deu",
+    "el": "ell", "en": "eng", "eo": "epo", "es": "spa", "et": "est", "eu": "eus", "fa": "fas",
+    "fi": "fin", "fr": "fra", "ga": "gle", "he": "heb", "hi": "hin", "hr": "hrv", "hu": "hun",
+    "id": "ind", "is": "isl", "it": "ita", "ja": "jpn", "ko": "kor", "la": "lat", "lt": "lit",
+    "lv": "lav", "nl": "nld", "no": "nor", "nb": "nob", "pl": "pol", "pt": "por", "ro": "ron",
+    "ru": "rus", "sk": "slk", "sl": "slv", "sr": "srp", "sv": "swe", "sw": "swa", "th": "tha",
+    "tr": "tur", "uk": "ukr", "vi": "vie", "zh": "zho",
+}
+
+
+class _OrderedID3(ID3):  # type: ignore[misc]
+    """An ID3 tag that writes CTOC then CHAP frames after the others, in insertion order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.toc_frames: list[Any] = []
+
+    def _write(self, config: Any) -> bytes:
+        from mutagen.id3._tags import save_frame
+
+        head = bytes(super()._write(config))
+        return head + b"".join(bytes(save_frame(f, config=config)) for f in self.toc_frames)
+
+
+def language_code(language: str) -> str:
+    """ISO 639-2 code for TLAN (``en-US`` → ``eng``); unknown codes are passed through."""
+    primary = language.split("-")[0].split("_")[0].lower()
+    return _ISO639_2.get(primary, primary)
+
+
+def write_tags(
+    path: Path,
+    metadata: Metadata,
+    chapters: list[Chapter],
+    duration: float,
+    description: str,
+    cover: Path | None = None,
+) -> None:
+    """Tag the MP3 at ``path`` in place (it is still the temporary file)."""
+    if len(chapters) > MAX_TOC_CHILDREN:
+        raise OutputError(
+            f"{len(chapters)} chapters is more than one ID3 table of contents can hold "
+            f"({MAX_TOC_CHILDREN}); merge some headings"
+        )
+    tag = _OrderedID3()
+    tag.add(TIT2(encoding=1, text=metadata.title))
+    if metadata.author:
+        tag.add(TPE1(encoding=1, text=metadata.author))
+    tag.add(TALB(encoding=1, text=metadata.title))
+    if metadata.date:
+        tag.add(TDRC(encoding=1, text=metadata.date[:10]))
+    tag.add(TLEN(encoding=1, text=str(round(duration * 1000))))
+    tag.add(TLAN(encoding=1, text=language_code(metadata.language)))
+    tag.add(COMM(encoding=1, lang=language_code(metadata.language), desc="", text=description))
+    if cover is not None:
+        data, mime = _read_cover(cover)
+        tag.add(APIC(encoding=1, mime=mime, type=3, desc="Cover", data=data))
+    ids = [f"chp{i}" for i in range(len(chapters))]
+    tag.toc_frames.append(
+        CTOC(
+            element_id="toc",
+            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+            child_element_ids=ids,
+            sub_frames=[TIT2(encoding=1, text=metadata.title)],
+        )
+    )
+    for element_id, chapter in zip(ids, chapters, strict=True):
+        tag.toc_frames.append(
+            CHAP(
+                element_id=element_id,
+                start_time=round(chapter.start * 1000),
+                end_time=round(chapter.end * 1000),
+                start_offset=_NO_OFFSET,
+                end_offset=_NO_OFFSET,
+                sub_frames=[TIT2(encoding=1, text=chapter.title)],
+            )
+        )
+    tag.save(str(path), v2_version=3, v1=0)
+
+
+def _read_cover(path: Path) -> tuple[bytes, str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise OutputError(f"cover image {path} cannot be read: {exc.strerror or exc}") from exc
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return data, "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return data, "image/jpeg"
+    raise OutputError(f"cover image {path} must be a JPEG or PNG file")
+
+
+@dataclass(frozen=True)
+class TagReport:
+    """What ``inspect`` shows: the episode's tags and its chapters in time order."""
+
+    title: str | None
+    author: str | None
+    album: str | None
+    date: str | None
+    language: str | None
+    description: str | None
+    duration: float
+    bitrate: int
+    sample_rate: int
+    has_cover: bool
+    chapters: tuple[Chapter, ...]
+
+
+def read_tags(path: Path) -> TagReport:
+    """Read an episode's tags and chapters, for ``audioessay inspect``."""
+    from mutagen.mp3 import MP3, HeaderNotFoundError
+
+    if not path.is_file():
+        raise InspectError(f"{path}: no such file")
+    try:
+        audio = MP3(str(path))
+    except (HeaderNotFoundError, ID3NoHeaderError, OSError) as exc:
+        raise InspectError(f"{path} is not a readable MP3 file") from exc
+    except Exception as exc:
+        raise InspectError(f"{path} is not a readable MP3 file ({exc})") from exc
+    tags = audio.tags or {}
+
+    def text(frame_id: str) -> str | None:
+        frame = tags.get(frame_id) if hasattr(tags, "get") else None
+        return str(frame.text[0]) if frame is not None and frame.text else None
+
+    comments = tags.getall("COMM") if hasattr(tags, "getall") else []
+    chapters = []
+    for frame in tags.getall("CHAP") if hasattr(tags, "getall") else []:
+        title = frame.sub_frames.get("TIT2")
+        chapters.append(
+            Chapter(
+                title=str(title.text[0]) if title else frame.element_id,
+                level=1,
+                start=frame.start_time / 1000,
+                end=frame.end_time / 1000,
+            )
+        )
+    chapters.sort(key=lambda c: c.start)
+    return TagReport(
+        title=text("TIT2"),
+        author=text("TPE1"),
+        album=text("TALB"),
+        date=text("TDRC") or text("TYER"),
+        language=text("TLAN"),
+        description=str(comments[0].text[0]) if comments else None,
+        duration=audio.info.length,
+        bitrate=audio.info.bitrate // 1000,
+        sample_rate=audio.info.sample_rate,
+        has_cover=bool(tags.getall("APIC")) if hasattr(tags, "getall") else False,
+        chapters=tuple(chapters),
+    )
