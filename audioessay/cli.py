@@ -35,7 +35,8 @@ def _main(
     """Turn written essays into chaptered podcast episodes, fully offline."""
     _state["debug"] = debug
     logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
     )
 
 
@@ -63,17 +64,25 @@ def _run(func: Callable[[], T]) -> T:
 @app.command()
 def render(
     essay: Annotated[Path, typer.Argument(help="The essay: Markdown (.md) or plain text.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("output"),
-    engine: Annotated[str | None, typer.Option(help="Voice engine (see `audioessay voices`).")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path(
+        "output"
+    ),
+    engine: Annotated[
+        str | None, typer.Option(help="Voice engine (see `audioessay voices`).")
+    ] = None,
     voice: Annotated[str | None, typer.Option(help="Voice id of the engine.")] = None,
-    rate: Annotated[int | None, typer.Option(help="Speaking rate in words per minute (80-450).")] = None,
+    rate: Annotated[
+        int | None, typer.Option(help="Speaking rate in words per minute (80-450).")
+    ] = None,
     bitrate: Annotated[int, typer.Option(help="CBR MP3 bit rate in kb/s.")] = 64,
     cover: Annotated[Path | None, typer.Option(help="Cover art (square JPEG or PNG).")] = None,
     sentence_pause: Annotated[float, typer.Option(help="Seconds between sentences.")] = 0.35,
     paragraph_pause: Annotated[float, typer.Option(help="Seconds between paragraphs.")] = 0.7,
     title_pause: Annotated[float, typer.Option(help="Seconds after a spoken title.")] = 1.0,
     chapter_pause: Annotated[float, typer.Option(help="Seconds between chapters.")] = 1.5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show errors only.")] = False,
 ) -> None:
     """Render an essay into a chaptered MP3 with chapters JSON, WebVTT and SRT transcripts."""
@@ -127,7 +136,7 @@ def chapters(
             "title": s.title,
             "level": s.level,
             "words": s.words,
-            "estimated_duration": round((s.words + len(s.title.split())) * 60 / rate, 1),
+            "estimated_duration": round(_estimate(s.words, s.title, rate), 1),
         }
         for s in loaded.sections
     ]
@@ -141,11 +150,13 @@ def chapters(
     table = Table(title=loaded.metadata.title)
     for column in ("#", "Chapter", "Level", "Words", "Est."):
         table.add_column(column, justify="left" if column == "Chapter" else "right")
-    for number, row in enumerate(rows, start=1):
-        indent = "  " * (int(row["level"]) - 1)
+    for number, section in enumerate(loaded.sections, start=1):
         table.add_row(
-            str(number), indent + str(row["title"]), str(row["level"]), str(row["words"]),
-            _clock(float(row["estimated_duration"])),
+            str(number),
+            "  " * (section.level - 1) + section.title,
+            str(section.level),
+            str(section.words),
+            _clock(_estimate(section.words, section.title, rate)),
         )
     Console().print(table)
 
@@ -173,7 +184,9 @@ def inspect(
         f"language {report.language or '-'}  cover {'yes' if report.has_cover else 'no'}"
     )
     for number, chapter in enumerate(report.chapters, start=1):
-        console.print(f"{number:3d}  {_clock(chapter.start)} – {_clock(chapter.end)}  {chapter.title}")
+        console.print(
+            f"{number:3d}  {_clock(chapter.start)} – {_clock(chapter.end)}  {chapter.title}"
+        )
 
 
 @app.command()
@@ -221,6 +234,11 @@ def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int, float], N
             bar.update(task, completed=done, total=total, audio=_clock(audio))
 
         yield update
+
+
+def _estimate(words: int, title: str, rate: int) -> float:
+    """Seconds a section should take at ``rate``: its words and its spoken title."""
+    return (words + len(title.split())) * 60 / rate
 
 
 def _episode_json(episode: Any) -> dict[str, Any]:

@@ -51,8 +51,8 @@ def atomic_path(final: Path) -> Iterator[Path]:
         yield tmp
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
+        tmp.chmod(0o644)
+        tmp.replace(final)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

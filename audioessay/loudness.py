@@ -32,7 +32,9 @@ def _k_weighting(rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
     vh = 10 ** (gain_db / 20)
     vb = vh**0.4996667741545416
     a0 = 1 + k / q + k * k
-    shelf_b = np.array([(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0])
+    shelf_b = np.array(
+        [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
+    )
     shelf_a = np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
     f0, q = 38.13547087602444, 0.5003270373238773
     k = math.tan(math.pi * f0 / rate)
@@ -95,7 +97,9 @@ def peak_envelope(samples: Samples, floor: float = 0.0) -> Samples:
     blocks = -(-n // _BLOCK)
     padded = np.zeros(blocks * _BLOCK + 2 * _CONTEXT, dtype=np.float32)
     padded[_CONTEXT : _CONTEXT + n] = samples
-    block_peaks = np.abs(padded[_CONTEXT : _CONTEXT + blocks * _BLOCK]).reshape(blocks, _BLOCK).max(axis=1)
+    block_peaks = (
+        np.abs(padded[_CONTEXT : _CONTEXT + blocks * _BLOCK]).reshape(blocks, _BLOCK).max(axis=1)
+    )
     chosen = np.flatnonzero(block_peaks >= floor)
     for first in range(0, len(chosen), 256):  # bounded memory for long stretches
         group = chosen[first : first + 256]
@@ -132,6 +136,7 @@ def apply_gain_and_limit(samples: Samples, gain_db: float, ceiling_db: float, ra
         return out
     need = np.minimum(1.0, ceiling / np.maximum(over, 1e-12))
     window = max(1, int(0.005 * rate))
-    gain = uniform_filter1d(minimum_filter1d(need, 2 * window + 1), window)
-    gain = np.minimum(gain, need)  # the smoothing must never let a peak through
-    return (out * gain.astype(np.float32)).astype(np.float32)
+    smooth = uniform_filter1d(minimum_filter1d(need, 2 * window + 1), window)
+    gain = np.minimum(smooth, need).astype(np.float32)  # smoothing must never let a peak through
+    limited: Samples = out * gain
+    return limited

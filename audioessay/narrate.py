@@ -116,7 +116,9 @@ def plausible(text: str, speech: Speech, rate: int) -> str | None:
     words = max(1, len(text.split()))
     expected = words * 60 / rate
     if speech.duration < max(0.05, 0.25 * expected):
-        return f"{speech.duration:.2f} s of audio for {words} words (expected about {expected:.1f} s)"
+        return (
+            f"{speech.duration:.2f} s of audio for {words} words (expected about {expected:.1f} s)"
+        )
     if speech.duration > 6 * expected + 0.2 * len(text) + 5:
         return f"{speech.duration:.1f} s of audio for {words} words is far too long"
     return None
@@ -177,7 +179,9 @@ class Narrator:
         )
 
 
-def narrate(essay: Essay, engine: Engine, rate: int, progress: ProgressCallback | None = None) -> Narration:
+def narrate(
+    essay: Essay, engine: Engine, rate: int, progress: ProgressCallback | None = None
+) -> Narration:
     """Speak the whole essay: the intro, every heading and every sentence."""
     narrator = Narrator(engine, rate)
     total = 1 + sum(

@@ -1,7 +1,7 @@
 """``render()``: essay in, episode out. Reads top to bottom like the pipeline diagram.
 
-    parse → narrate → lay out → measure loudness → normalise + limit → encode per chapter
-          → place chapters and cues from the frames written → tag → write sidecars
+parse → narrate → lay out → measure loudness → normalise + limit → encode per chapter
+      → place chapters and cues from the frames written → tag → write sidecars
 """
 
 from __future__ import annotations
@@ -65,9 +65,11 @@ def render(
     gain = loudness_gain(layouts, settings.loudness - ENCODER_GAIN_DB)
     ceiling = settings.true_peak
     encoded = [
-        EncodedChapter(*encode_mp3(
-            apply_gain_and_limit(layout.render(), gain, ceiling, SAMPLE_RATE), settings.bitrate
-        ))
+        EncodedChapter(
+            *encode_mp3(
+                apply_gain_and_limit(layout.render(), gain, ceiling, SAMPLE_RATE), settings.bitrate
+            )
+        )
         for layout in layouts
     ]
 
@@ -84,7 +86,9 @@ def render(
     with atomic_path(files["mp3"]) as tmp:
         tmp.write_bytes(b"".join(c.data for c in encoded))
         write_tags(tmp, essay.metadata, chapters, duration, describe(essay), settings.cover)
-    write_atomic(files["chapters"], format_json_chapters(chapters, essay.metadata, files["mp3"].name))
+    write_atomic(
+        files["chapters"], format_json_chapters(chapters, essay.metadata, files["mp3"].name)
+    )
     write_atomic(files["vtt"], format_vtt(cues))
     write_atomic(files["srt"], format_srt(cues))
     return Episode(

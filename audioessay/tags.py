@@ -34,17 +34,56 @@ _NO_OFFSET = 0xFFFFFFFF
 MAX_TOC_CHILDREN = 255
 # ID3's TLAN takes ISO 639-2 codes; front matter usually gives ISO 639-1.
 _ISO639_2 = {
-    "ar": "ara", "bg": "bul", "ca": "cat", "cs": "ces", "cy": "cym", "da": "dan", "de": "deu",
-    "el": "ell", "en": "eng", "eo": "epo", "es": "spa", "et": "est", "eu": "eus", "fa": "fas",
-    "fi": "fin", "fr": "fra", "ga": "gle", "he": "heb", "hi": "hin", "hr": "hrv", "hu": "hun",
-    "id": "ind", "is": "isl", "it": "ita", "ja": "jpn", "ko": "kor", "la": "lat", "lt": "lit",
-    "lv": "lav", "nl": "nld", "no": "nor", "nb": "nob", "pl": "pol", "pt": "por", "ro": "ron",
-    "ru": "rus", "sk": "slk", "sl": "slv", "sr": "srp", "sv": "swe", "sw": "swa", "th": "tha",
-    "tr": "tur", "uk": "ukr", "vi": "vie", "zh": "zho",
+    "ar": "ara",
+    "bg": "bul",
+    "ca": "cat",
+    "cs": "ces",
+    "cy": "cym",
+    "da": "dan",
+    "de": "deu",
+    "el": "ell",
+    "en": "eng",
+    "eo": "epo",
+    "es": "spa",
+    "et": "est",
+    "eu": "eus",
+    "fa": "fas",
+    "fi": "fin",
+    "fr": "fra",
+    "ga": "gle",
+    "he": "heb",
+    "hi": "hin",
+    "hr": "hrv",
+    "hu": "hun",
+    "id": "ind",
+    "is": "isl",
+    "it": "ita",
+    "ja": "jpn",
+    "ko": "kor",
+    "la": "lat",
+    "lt": "lit",
+    "lv": "lav",
+    "nl": "nld",
+    "no": "nor",
+    "nb": "nob",
+    "pl": "pol",
+    "pt": "por",
+    "ro": "ron",
+    "ru": "rus",
+    "sk": "slk",
+    "sl": "slv",
+    "sr": "srp",
+    "sv": "swe",
+    "sw": "swa",
+    "th": "tha",
+    "tr": "tur",
+    "uk": "ukr",
+    "vi": "vie",
+    "zh": "zho",
 }
 
 
-class _OrderedID3(ID3):  # type: ignore[misc]
+class _OrderedID3(ID3):
     """An ID3 tag that writes CTOC then CHAP frames after the others, in insertion order."""
 
     def __init__(self) -> None:
@@ -150,12 +189,12 @@ def read_tags(path: Path) -> TagReport:
     if not path.is_file():
         raise InspectError(f"{path}: no such file")
     try:
-        audio = MP3(str(path))
+        audio: Any = MP3(str(path))
     except (HeaderNotFoundError, ID3NoHeaderError, OSError) as exc:
         raise InspectError(f"{path} is not a readable MP3 file") from exc
     except Exception as exc:
         raise InspectError(f"{path} is not a readable MP3 file ({exc})") from exc
-    tags = audio.tags or {}
+    tags: Any = audio.tags or {}
 
     def text(frame_id: str) -> str | None:
         frame = tags.get(frame_id) if hasattr(tags, "get") else None

@@ -44,7 +44,9 @@ def locate_espeak() -> EspeakLocation:
 
             lib = Path(espeakng_loader.get_library_path())
             so1 = lib.with_name(lib.name + ".1")
-            return EspeakLocation(str(so1 if so1.exists() else lib), espeakng_loader.get_data_path())
+            return EspeakLocation(
+                str(so1 if so1.exists() else lib), espeakng_loader.get_data_path()
+            )
         except (ImportError, RuntimeError, OSError):
             pass
     found = ctypes.util.find_library("espeak-ng")
@@ -67,7 +69,7 @@ def preload_espeak() -> EspeakLocation:
 
 
 class _Event(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012 - ctypes requires a class-level list
+    _fields_ = [
         ("type", ctypes.c_int),
         ("unique_identifier", ctypes.c_uint),
         ("text_position", ctypes.c_int),
@@ -80,7 +82,7 @@ class _Event(ctypes.Structure):
 
 
 class _VoiceStruct(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012
+    _fields_ = [
         ("name", ctypes.c_char_p),
         ("languages", ctypes.c_void_p),
         ("identifier", ctypes.c_char_p),
@@ -120,8 +122,14 @@ class EspeakLibrary:
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_SetParameter.restype = ctypes.c_int
         lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]

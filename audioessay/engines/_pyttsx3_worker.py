@@ -36,8 +36,13 @@ def serve(conn: Connection, voice: str | None, rate: int) -> None:
         try:
             if request[0] == "voices":
                 conn.send(
-                    ("ok", [(v.id, v.name, list(v.languages or []), v.gender)
-                            for v in engine.getProperty("voices")])
+                    (
+                        "ok",
+                        [
+                            (v.id, v.name, list(v.languages or []), v.gender)
+                            for v in engine.getProperty("voices")
+                        ],
+                    )
                 )
             else:
                 _, text, path = request

@@ -9,6 +9,7 @@ The narrator additionally checks each piece's duration against its word count an
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import tempfile
 from multiprocessing.connection import Connection
@@ -20,7 +21,7 @@ import numpy as np
 
 from ..errors import EngineError
 from ._pyttsx3_worker import serve
-from .base import Speech, Voice
+from .base import Samples, Speech, Voice
 
 _TIMEOUT_BASE = 20.0
 """Seconds a piece may take before the worker is presumed hung (plus one per 20 characters)."""
@@ -56,10 +57,8 @@ class Pyttsx3Engine:
 
     def _stop(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):  # the worker may be gone already
                 self._conn.send(None)
-            except (OSError, ValueError):
-                pass
             self._conn.close()
         if self._process is not None:
             self._process.join(timeout=2)
@@ -125,9 +124,8 @@ def read_wav(path: Path) -> Speech:
     if segment.channels != 1:
         segment = segment.set_channels(1)
     width = segment.sample_width
-    raw = np.frombuffer(segment.raw_data, dtype={1: np.uint8, 2: "<i2", 4: "<i4"}[width])
-    if width == 1:
-        samples = (raw.astype(np.float32) - 128) / 128
-    else:
-        samples = raw.astype(np.float32) / float(2 ** (8 * width - 1))
+    dtype = {1: "u1", 2: "<i2", 4: "<i4"}[width]
+    raw = np.frombuffer(bytes(segment.raw_data), dtype=np.dtype(dtype))
+    offset, scale = (128.0, 128.0) if width == 1 else (0.0, float(2 ** (8 * width - 1)))
+    samples: Samples = ((raw.astype(np.float32) - offset) / scale).astype(np.float32)
     return Speech(samples, segment.frame_rate)

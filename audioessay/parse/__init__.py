@@ -18,7 +18,28 @@ from .sentences import split_sentences
 __all__ = ["load_essay", "parse_essay", "split_sentences", "title_from_filename"]
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
-_SMALL_WORDS = frozenset("a an and as at but by for in nor of on or the to vs via with".split())
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "but",
+        "by",
+        "for",
+        "in",
+        "nor",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "vs",
+        "via",
+        "with",
+    ]
+)
 
 
 def load_essay(path: Path) -> Essay:
@@ -94,5 +115,7 @@ def _rate(front: dict[str, Any]) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ParseError(f"front matter `rate` must be a whole number of words per minute: {value!r}")
+        raise ParseError(
+            f"front matter `rate` must be a whole number of words per minute: {value!r}"
+        )
     return value

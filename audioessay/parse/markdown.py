@@ -23,8 +23,38 @@ from ._build import RawSection
 # Inline HTML tags that only format text: their tags are dropped, their text is read. Any
 # other tag (<speak>, <foo>) is not markup we know, so it is read out as the text it is.
 _FORMATTING_TAGS = frozenset(
-    """a abbr b bdi bdo big br cite code del dfn em font i ins kbd mark q s samp small span
-    strong sub sup time tt u var wbr""".split()
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "big",
+        "br",
+        "cite",
+        "code",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+    ]
 )
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)\b[^>]*/?>")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -42,8 +72,11 @@ def parse_markdown(text: str) -> tuple[dict[str, Any], list[RawSection], str | N
         front = _front_matter(tokens[0].content)
         tokens = tokens[1:]
     h1_count = sum(1 for t in tokens if t.type == "heading_open" and t.tag == "h1")
-    leading_h1 = h1_count == 1 and bool(tokens) and tokens[0].type == "heading_open" and (
-        tokens[0].tag == "h1"
+    leading_h1 = (
+        h1_count == 1
+        and bool(tokens)
+        and tokens[0].type == "heading_open"
+        and (tokens[0].tag == "h1")
     )
     reader = _Reader()
     reader.read(tokens)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ._build import RawSection
 
 _WRAP_WIDTH = 90
-"""A block whose lines (all but the last) are at most this long is hard-wrapped prose."""
+"""Hard-wrapped prose has no line longer than this."""
 _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 14
 _LABEL = re.compile(
@@ -50,7 +50,11 @@ def parse_plain_text(text: str) -> list[RawSection]:
         if _is_heading(units, i):
             title = unit.text
             # "CHAPTER IV." followed by its own title line: one heading, as written.
-            if _LABEL.match(title) and i + 1 < len(units) and _is_heading(units, i + 1, label=False):
+            if (
+                _LABEL.match(title)
+                and i + 1 < len(units)
+                and _is_heading(units, i + 1, label=False)
+            ):
                 title = f"{title} {units[i + 1].text}"
                 i += 1
             sections.append(RawSection(title, 1))
@@ -69,7 +73,7 @@ def _units(text: str) -> list[_Unit]:
             continue
         if len(lines) == 1:
             units.append(_Unit(lines[0], True))
-        elif max(len(line) for line in lines[:-1]) <= _WRAP_WIDTH:
+        elif _hard_wrapped(lines):
             if _LABEL.match(lines[0]):
                 units.append(_Unit(lines[0], True))
                 lines = lines[1:]
@@ -77,6 +81,13 @@ def _units(text: str) -> list[_Unit]:
         else:
             units.extend(_Unit(line, True) for line in lines)
     return units
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """True for prose wrapped at a fixed width: no line is long, and every line but the last
+    fills at least half the width (a short line inside a block ends something)."""
+    width = max(len(line) for line in lines)
+    return width <= _WRAP_WIDTH and all(len(line) >= width / 2 for line in lines[:-1])
 
 
 def _is_heading(units: list[_Unit], i: int, *, label: bool = True) -> bool:

@@ -11,19 +11,157 @@ import re
 
 # Abbreviations that are followed by a name or a number, so never end a sentence.
 _TITLES = frozenset(
-    """mr mrs ms mx dr prof rev fr sr jr st mt ft gen col capt cpt lt sgt cmdr adm gov
-    sen rep pres hon messrs mme mlle no nos vol vols p pp ch chap fig figs cf vs v op
-    ed eds trans approx dept est jan feb mar apr jun jul aug sep sept oct nov dec
-    e.g i.e viz al""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "dr",
+        "prof",
+        "rev",
+        "fr",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "ft",
+        "gen",
+        "col",
+        "capt",
+        "cpt",
+        "lt",
+        "sgt",
+        "cmdr",
+        "adm",
+        "gov",
+        "sen",
+        "rep",
+        "pres",
+        "hon",
+        "messrs",
+        "mme",
+        "mlle",
+        "no",
+        "nos",
+        "vol",
+        "vols",
+        "p",
+        "pp",
+        "ch",
+        "chap",
+        "fig",
+        "figs",
+        "cf",
+        "vs",
+        "v",
+        "op",
+        "ed",
+        "eds",
+        "trans",
+        "approx",
+        "dept",
+        "est",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "e.g",
+        "i.e",
+        "viz",
+        "al",
+    ]
 )
 # Abbreviations that may also end a sentence: a boundary only when a common sentence opener
 # follows ("... and so on, etc. The next ...").
-_ENDABLE = frozenset("etc inc ltd co corp bros esq ave blvd rd ph.d a.m p.m b.c a.d".split())
+_ENDABLE = frozenset(
+    [
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "bros",
+        "esq",
+        "ave",
+        "blvd",
+        "rd",
+        "ph.d",
+        "a.m",
+        "p.m",
+        "b.c",
+        "a.d",
+    ]
+)
 _OPENERS = frozenset(
-    """a an the i it he she we they you this that these those there then but and or so yet
-    in on at as if when while after before my our his her their its what who why how one
-    no not all some many most each every"""
-    .split()
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "it",
+        "he",
+        "she",
+        "we",
+        "they",
+        "you",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "then",
+        "but",
+        "and",
+        "or",
+        "so",
+        "yet",
+        "in",
+        "on",
+        "at",
+        "as",
+        "if",
+        "when",
+        "while",
+        "after",
+        "before",
+        "my",
+        "our",
+        "his",
+        "her",
+        "their",
+        "its",
+        "what",
+        "who",
+        "why",
+        "how",
+        "one",
+        "no",
+        "not",
+        "all",
+        "some",
+        "many",
+        "most",
+        "each",
+        "every",
+    ]
 )
 
 _CLOSERS = "\"'”’»)]}"
@@ -74,9 +212,8 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
     if bare in _ENDABLE or _is_acronym(word):
         next_word = re.match(r"[\w’']+", following)
         return bool(next_word and next_word.group(0).lower() in _OPENERS)
-    if len(bare) == 1 and bare.isalpha() and word[0].isupper():
-        return False  # an initial: "J. R. R. Tolkien", "Harry S. Truman"
-    return True
+    # An initial ("J. R. R. Tolkien", "Harry S. Truman") does not end a sentence.
+    return not (len(bare) == 1 and bare.isalpha() and word[0].isupper())
 
 
 def _is_acronym(word: str) -> bool:

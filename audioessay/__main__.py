@@ -1,0 +1,5 @@
+"""``python -m audioessay``: the same as the ``audioessay`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""Shared fixtures: the ../shared essays (skipped with a reason when absent), a CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+EXAMPLE = REPO / "examples" / "the-listening-room.md"
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The shared essays folder beside the repository."""
+    if not (SHARED / "essays" / "leaving-las-vegas.txt").is_file():
+        pytest.skip(f"{SHARED} is absent: the shared essays are not copied into the repository")
+    return SHARED
+
+
+@pytest.fixture
+def reference(shared: Path) -> Path:
+    """The reference essay: plain text, headings as bare lines, 8 chapters."""
+    return shared / "essays" / "leaving-las-vegas.txt"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    """Write an essay fixture file and return its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path

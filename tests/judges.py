@@ -1,0 +1,185 @@
+"""Third-party readers used as judges. None of them shares code with audioessay's writers.
+
+In CI (``CI=true``) a missing judge fails the test; on a developer machine it skips with the
+reason, so a skipped judge is never mistaken for a pass where it matters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+JS = Path(__file__).parent / "js"
+
+
+def require(tool: str) -> str:
+    """Path of a command-line judge, or fail (CI) / skip (elsewhere) when it is missing."""
+    found = shutil.which(tool)
+    if found is None:
+        message = f"{tool} is not installed (scripts/bootstrap test installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def ffprobe(path: Path) -> dict[str, Any]:
+    """``ffprobe -show_chapters -show_format`` as JSON."""
+    out = subprocess.run(
+        [
+            require("ffprobe"),
+            "-v",
+            "error",
+            "-show_chapters",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def mp3val_problems(path: Path) -> list[str]:
+    """Every WARNING or PROBLEM line mp3val prints (its exit code is 0 regardless)."""
+    out = subprocess.run([require("mp3val"), str(path)], capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if "WARNING" in line or "PROBLEM" in line]
+
+
+def mp3val_info(path: Path) -> str:
+    out = subprocess.run([require("mp3val"), str(path)], capture_output=True, text=True)
+    return out.stdout
+
+
+def ffmpeg_decode_errors(path: Path) -> str:
+    """What ``ffmpeg -xerror`` prints while decoding the whole file (must be nothing)."""
+    out = subprocess.run(
+        [require("ffmpeg"), "-v", "error", "-xerror", "-i", str(path), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
+    return (out.stderr + ("" if out.returncode == 0 else f"exit {out.returncode}")).strip()
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of a file, by ffmpeg's ebur128 filter."""
+    out = subprocess.run(
+        [
+            require("ffmpeg"),
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    summary = out[out.rindex("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return integrated, peak
+
+
+def vtt_errors(path: Path) -> tuple[list[Any], int]:
+    """Errors and cue count from the W3C WebVTT parser (npm ``webvtt-parser``)."""
+    node = require("node")
+    if not (JS / "node_modules" / "webvtt-parser").is_dir():
+        message = "npm webvtt-parser is not installed (scripts/bootstrap test installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    out = subprocess.run(
+        [node, str(JS / "validate-vtt.js"), str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    data = json.loads(out)
+    return data["errors"], data["cues"]
+
+
+def eyed3_tag(path: Path) -> Any:
+    """The tag as eyeD3 reads it (its own ID3 parser, not mutagen's)."""
+    eyed3 = pytest.importorskip("eyed3") if not os.environ.get("CI") else __import__("eyed3")
+    import logging
+
+    logging.getLogger("eyed3").setLevel(logging.ERROR)
+    audio = eyed3.load(str(path))
+    assert audio is not None and audio.tag is not None
+    return audio.tag
+
+
+def chap_frame_order(path: Path) -> list[str]:
+    """Element ids of the CHAP frames in the order they are stored in the file."""
+    data = path.read_bytes()
+    size = data[6] << 21 | data[7] << 14 | data[8] << 7 | data[9]
+    pos, end, ids = 10, 10 + size, []
+    while pos + 10 <= end and data[pos] != 0:
+        frame_id = data[pos : pos + 4]
+        frame_size = int.from_bytes(data[pos + 4 : pos + 8], "big")
+        if frame_id == b"CHAP":
+            body = data[pos + 10 : pos + 10 + frame_size]
+            ids.append(body[: body.index(b"\0")].decode())
+        pos += 10 + frame_size
+    return ids
+
+
+def check_episode(mp3: Path, titles: list[str], loudness: float | None = -19.0) -> dict[str, Any]:
+    """Every check the render issue names, by third-party readers. Returns ffprobe's view."""
+    from mutagen.mp3 import MP3
+
+    probe = ffprobe(mp3)
+    stream = probe["streams"][0]
+    assert stream["codec_name"] == "mp3"
+    assert int(stream["sample_rate"]) == 44100
+    assert int(stream["channels"]) == 1
+    assert "CBR" in mp3val_info(mp3)
+    assert mp3val_problems(mp3) == []
+    assert ffmpeg_decode_errors(mp3) == ""
+
+    chapters = probe["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == titles
+    starts = [float(c["start_time"]) for c in chapters]
+    ends = [float(c["end_time"]) for c in chapters]
+    assert starts == sorted(starts)
+    assert starts[0] == 0
+    for end, next_start in zip(ends, starts[1:], strict=False):
+        assert abs(end - next_start) <= 0.001
+    duration = MP3(str(mp3)).info.length
+    assert abs(ends[-1] - duration) <= 0.05
+    assert abs(float(probe["format"]["duration"]) - duration) <= 0.05
+    # Stored in time order, CTOC titled and ordered, read by eyeD3.
+    assert chap_frame_order(mp3) == [f"chp{i}" for i in range(len(titles))]
+    tag = eyed3_tag(mp3)
+    tocs = list(tag.table_of_contents)
+    assert len(tocs) == 1
+    toc = tocs[0]
+    assert toc.toplevel and toc.ordered
+    assert toc.description or toc.sub_frames.get(b"TIT2")
+    assert [c.decode() if isinstance(c, bytes) else c for c in toc.child_ids] == [
+        f"chp{i}" for i in range(len(titles))
+    ]
+    chaps = {
+        c.element_id.decode() if isinstance(c.element_id, bytes) else c.element_id: c
+        for c in tag.chapters
+    }
+    assert [chaps[f"chp{i}"].title for i in range(len(titles))] == titles
+    if loudness is not None:
+        integrated, peak = ebur128(mp3)
+        assert abs(integrated - loudness) <= 0.5, integrated
+        assert peak <= -1.0, peak
+    return probe

@@ -1,0 +1,146 @@
+"""Engines, the registry, and the narrator's verification and retries."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import wave
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from audioessay.engines import Speech, Voice, create_engine, engine_names
+from audioessay.engines.pyttsx3 import Pyttsx3Engine
+from audioessay.errors import EngineError
+from audioessay.loudness import LoudnessMeter, true_peak
+from audioessay.narrate import Narrator, split_for_voice
+
+from . import judges
+
+
+def test_builtin_engines_come_from_entry_points() -> None:
+    assert {"pyttsx3", "espeak", "fake"} <= set(engine_names())
+    with pytest.raises(EngineError, match="unknown engine 'x'; available engines: "):
+        create_engine("x")
+
+
+class Flaky:
+    """An engine that returns truncated audio, or fails, a set number of times first."""
+
+    name: ClassVar[str] = "flaky"
+    max_chars: ClassVar[int] = 200
+
+    def __init__(self, bad: int, raise_instead: bool = False) -> None:
+        self.bad = bad
+        self.calls = 0
+        self.raise_instead = raise_instead
+
+    def voices(self) -> list[Voice]:
+        return []
+
+    def synthesize(self, text: str) -> Speech:
+        self.calls += 1
+        words = len(text.split())
+        if self.calls <= self.bad:
+            if self.raise_instead:
+                raise EngineError("worker crashed")
+            return Speech(np.full(100, 0.3, dtype=np.float32), 22050)  # 5 ms: truncated
+        return Speech(np.full(words * 8000, 0.3, dtype=np.float32), 22050)
+
+    def close(self) -> None:
+        pass
+
+
+def test_truncated_audio_is_detected_and_retried() -> None:
+    engine = Flaky(bad=2)
+    utterance = Narrator(engine, 175).speak("A sentence of exactly seven words here.")
+    assert engine.calls == 3
+    assert len(utterance.pieces) == 1 and len(utterance.pieces[0].samples) == 7 * 16000
+
+
+def test_a_piece_that_keeps_failing_stops_the_render_naming_the_sentence() -> None:
+    for engine in (Flaky(bad=99), Flaky(bad=99, raise_instead=True)):
+        with pytest.raises(
+            EngineError, match=re.escape("failed 3 times on the sentence “The doomed sentence.”")
+        ):
+            Narrator(engine, 175).speak("The doomed sentence.")
+
+
+def test_long_sentences_split_at_clauses_then_words() -> None:
+    sentence = ", ".join(f"clause number {i} goes on for a while" for i in range(20)) + "."
+    pieces = split_for_voice(sentence, 200)
+    assert " ".join(pieces) == sentence
+    assert all(len(p) <= 200 for p in pieces)
+    assert all(p.endswith((",", ".")) for p in pieces)
+    word = "x" * 450
+    assert split_for_voice(word, 200) == ["x" * 200, "x" * 200, "x" * 50]
+
+
+def test_pyttsx3_speaks_and_survives_its_worker_dying() -> None:
+    engine = Pyttsx3Engine(voice=None, rate=175)
+    try:
+        first = engine.synthesize("The worker speaks this sentence.")
+        assert first.sample_rate == 22050 and first.duration > 1.0
+        assert engine._process is not None
+        engine._process.kill()  # a native crash, as far as the parent can tell
+        engine._process.join()
+        again = Narrator(engine, 175).speak("And after a crash it speaks again.")
+        assert len(again.pieces[0].samples) > 44100
+    finally:
+        engine.close()
+
+
+def test_pyttsx3_voices_and_voice_selection() -> None:
+    voices = create_engine("pyttsx3").voices()
+    ids = {v.id for v in voices}
+    assert "gmw/en-us" in ids and len(ids) > 50
+    engine = create_engine("pyttsx3", "gmw/en-us", 200)
+    try:
+        assert engine.synthesize("Hello.").duration > 0.2
+    finally:
+        engine.close()
+
+
+def test_espeak_engine_long_text_in_one_call() -> None:
+    engine = create_engine("espeak", None, 175)
+    speech = engine.synthesize(" ".join(["window"] * 60) + ".")
+    assert speech.duration > 60 * 0.25
+
+
+def test_loudness_meter_agrees_with_ffmpeg(tmp_path: Path) -> None:
+    rate = 44100
+    t = np.arange(rate * 6) / rate
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 0.5 * t)
+    signal = (
+        0.3 * envelope * np.sin(2 * np.pi * 997 * t) + 0.05 * np.sin(2 * np.pi * 6000 * t)
+    ).astype(np.float32)
+    path = tmp_path / "tone.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((signal * 32767).astype("<i2").tobytes())
+    meter = LoudnessMeter(rate)
+    for chunk in np.array_split(signal, 7):  # fed in pieces, as the pipeline does
+        meter.feed(chunk)
+    integrated, peak = judges.ebur128(path)
+    assert meter.integrated() == pytest.approx(integrated, abs=0.15)
+    assert true_peak(signal) == pytest.approx(peak, abs=0.3)
+
+
+def test_no_chatter_reaches_stdout(tmp_path: Path) -> None:
+    essay = tmp_path / "quiet.md"
+    essay.write_text("# Quiet\n\nOne sentence. Two sentences.\n")
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "audioessay", "render", str(essay), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "Audio saved" not in result.stderr
