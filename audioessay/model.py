@@ -32,7 +32,7 @@ class Section:
     title: str
     """The heading exactly as written (markup removed)."""
     level: int
-    """1-6 as in Markdown; 0 for the untitled opening before the first heading."""
+    """1-6 as in Markdown; the opening before the first heading is level 1."""
     paragraphs: tuple[Paragraph, ...]
     spoken_title: bool = True
     """False where the title must not be read aloud (the opening, already announced)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import gcd
 
@@ -208,8 +208,3 @@ def narrate(
         )
         sections.append(NarratedSection(section, heading, paragraphs))
     return Narration(intro, tuple(sections))
-
-
-def utterance_texts(utterances: Iterable[Utterance]) -> list[str]:
-    """The texts of every piece, in order (for diagnostics and tests)."""
-    return [p.text for u in utterances for p in u.pieces]

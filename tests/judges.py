@@ -19,14 +19,20 @@ import pytest
 JS = Path(__file__).parent / "js"
 
 
+def missing(what: str) -> None:
+    """Fail in CI, where every judge is installed; skip with the reason elsewhere."""
+    message = f"{what} is not installed (scripts/bootstrap test installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require(tool: str) -> str:
-    """Path of a command-line judge, or fail (CI) / skip (elsewhere) when it is missing."""
+    """Path of a command-line judge."""
     found = shutil.which(tool)
     if found is None:
-        message = f"{tool} is not installed (scripts/bootstrap test installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(tool)
+    assert found is not None
     return found
 
 
@@ -101,10 +107,7 @@ def vtt_errors(path: Path) -> tuple[list[Any], int]:
     """Errors and cue count from the W3C WebVTT parser (npm ``webvtt-parser``)."""
     node = require("node")
     if not (JS / "node_modules" / "webvtt-parser").is_dir():
-        message = "npm webvtt-parser is not installed (scripts/bootstrap test installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("npm webvtt-parser")
     out = subprocess.run(
         [node, str(JS / "validate-vtt.js"), str(path)], check=True, capture_output=True, text=True
     ).stdout
@@ -114,8 +117,12 @@ def vtt_errors(path: Path) -> tuple[list[Any], int]:
 
 def eyed3_tag(path: Path) -> Any:
     """The tag as eyeD3 reads it (its own ID3 parser, not mutagen's)."""
-    eyed3 = pytest.importorskip("eyed3") if not os.environ.get("CI") else __import__("eyed3")
     import logging
+
+    try:
+        import eyed3
+    except ImportError:
+        missing("eyeD3")
 
     logging.getLogger("eyed3").setLevel(logging.ERROR)
     audio = eyed3.load(str(path))

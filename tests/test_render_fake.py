@@ -7,6 +7,7 @@ The third-party judges then check the files the render wrote.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -103,6 +104,8 @@ def test_fake_render_passes_every_judge(tmp_path: Path) -> None:
     assert srt.startswith("1\n00:00:00,025 --> 00:00:00,775\nTones. By Tester.\n")
     tag = judges.eyed3_tag(episode.files["mp3"])
     assert tag.title == "Tones" and tag.artist == "Tester" and tag.album == "Tones"
+    probe = judges.ffprobe(episode.files["mp3"])  # no date in the essay: the render's date
+    assert probe["format"]["tags"]["date"] == dt.date.today().isoformat()
     assert tag.version == (2, 3, 0)
     assert tag.frame_set[b"TLAN"][0].text == "eng"
     assert int(tag.frame_set[b"TLEN"][0].text) == round(episode.duration * 1000)

@@ -11,7 +11,6 @@ import ctypes
 import ctypes.util
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,6 +204,3 @@ def _languages(pointer: int | None) -> tuple[str, ...]:
         out.append(raw[i + 1 : end].decode("utf-8", "replace"))
         i = end + 1
     return tuple(out)
-
-
-SynthFunction = Callable[[str], Speech]
