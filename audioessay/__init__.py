@@ -1,14 +1,37 @@
-"""audioessay: turn written essays into chaptered podcast episodes, fully offline."""
+"""audioessay: turn written essays into chaptered podcast episodes, fully offline.
+
+The public API is imported lazily (PEP 562), so ``audioessay --help`` and the voice worker
+processes do not pay for NumPy/SciPy imports they never use.
+"""
 
 from __future__ import annotations
 
-from .config import Pauses, RenderSettings
-from .engines import create_engine, engine_names, list_voices
-from .errors import AudioEssayError
-from .model import Chapter, Cue, Episode, Essay, Section
-from .parse import load_essay
-from .pipeline import render
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from .config import Pauses, RenderSettings
+    from .engines import create_engine, engine_names, list_voices
+    from .errors import AudioEssayError
+    from .model import Chapter, Cue, Episode, Essay, Section
+    from .parse import load_essay
+    from .pipeline import render
+
+_EXPORTS = {
+    "AudioEssayError": "errors",
+    "Chapter": "model",
+    "Cue": "model",
+    "Episode": "model",
+    "Essay": "model",
+    "Pauses": "config",
+    "RenderSettings": "config",
+    "Section": "model",
+    "create_engine": "engines",
+    "engine_names": "engines",
+    "list_voices": "engines",
+    "load_essay": "parse",
+    "render": "pipeline",
+}
 __all__ = [
     "AudioEssayError",
     "Chapter",
@@ -25,3 +48,9 @@ __all__ = [
     "render",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'audioessay' has no attribute {name!r}")

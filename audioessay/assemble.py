@@ -1,22 +1,29 @@
 """Audio pieces and pauses laid out on one timeline; chapter and cue positions fall out of it.
 
-Each chapter is laid out on its own (it is encoded as its own MP3 stream), as a list of audio
-pieces and silences in samples. Positions are kept in samples here and only turned into
-seconds once the encoder has said how many frames each chapter really took.
+Each chapter is laid out on its own (it is encoded as its own MP3 stream), as a list of cached
+pieces and silences in samples. Nothing here holds audio: a chapter's samples are read from
+the cache a piece at a time when it is measured or encoded, so memory does not grow with the
+length of the essay. Positions are kept in samples and only turned into seconds once the
+encoder has said how many frames each chapter really took.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from .cache import Cache, content_key
 from .config import Pauses
 from .engines import Samples
-from .narrate import SAMPLE_RATE, Narration, Utterance
+from .errors import AudioEssayError
+from .narrate import SAMPLE_RATE, Narration, Piece, Utterance
 
-Segment = Samples | int
-"""Audio, or a silence given as its length in samples."""
+Segment = Piece | int
+"""A cached piece, or a silence given as its length in samples."""
+_SILENCE_BLOCK = SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -40,19 +47,35 @@ class ChapterLayout:
     @property
     def length(self) -> int:
         """Length in samples."""
-        return sum(s if isinstance(s, int) else len(s) for s in self.segments)
+        return sum(s if isinstance(s, int) else s.length for s in self.segments)
 
-    def render(self) -> Samples:
-        """The chapter's PCM, built with one allocation (no quadratic concatenation)."""
-        out = np.zeros(self.length, dtype=np.float32)
-        pos = 0
+    @cached_property
+    def key(self) -> str:
+        """Content key of the chapter's audio: its pieces and silences, in order."""
+        return content_key("chapter", [s if isinstance(s, int) else s.key for s in self.segments])
+
+    def audio(self, cache: Cache) -> Iterator[Samples | int]:
+        """The chapter's pieces (as samples) and silences (as lengths), in order."""
         for segment in self.segments:
             if isinstance(segment, int):
-                pos += segment
+                yield segment
+                continue
+            samples = cache.load_piece(segment.key)
+            if samples is None or len(samples) != segment.length:
+                raise AudioEssayError(
+                    f"the cached audio of “{segment.text[:60]}” vanished or changed during the "
+                    "render; render again"
+                )
+            yield samples
+
+    def blocks(self, cache: Cache) -> Iterator[Samples]:
+        """The chapter's samples as consecutive arrays, silence included (for measuring)."""
+        for item in self.audio(cache):
+            if isinstance(item, int):
+                for start in range(0, item, _SILENCE_BLOCK):
+                    yield np.zeros(min(_SILENCE_BLOCK, item - start), dtype=np.float32)
             else:
-                out[pos : pos + len(segment)] = segment
-                pos += len(segment)
-        return out
+                yield item
 
 
 class _ChapterBuilder:
@@ -70,8 +93,8 @@ class _ChapterBuilder:
             if self.position:
                 self._silence(gap)
             start = self.position
-            self.segments.append(piece.samples)
-            self.position += len(piece.samples)
+            self.segments.append(piece)
+            self.position += piece.length
             self.cues.append(SampleCue(start, self.position, piece.text))
 
     def _silence(self, seconds: float) -> None:

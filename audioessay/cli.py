@@ -63,7 +63,9 @@ def _run(func: Callable[[], T]) -> T:
 
 @app.command()
 def render(
-    essay: Annotated[Path, typer.Argument(help="The essay: Markdown (.md) or plain text.")],
+    essays: Annotated[
+        list[Path], typer.Argument(help="Essays (.md, .txt) or directories of them.")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path(
         "output"
     ),
@@ -80,12 +82,27 @@ def render(
     paragraph_pause: Annotated[float, typer.Option(help="Seconds between paragraphs.")] = 0.7,
     title_pause: Annotated[float, typer.Option(help="Seconds after a spoken title.")] = 1.0,
     chapter_pause: Annotated[float, typer.Option(help="Seconds between chapters.")] = 1.5,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Parallel jobs (default: every core).")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Audio cache directory (default: $AUDIOESSAY_CACHE_DIR or the user cache)."
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor fill the audio cache.")
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show errors only.")] = False,
 ) -> None:
-    """Render an essay into a chaptered MP3 with chapters JSON, WebVTT and SRT transcripts."""
+    """Render essays into chaptered MP3s with chapters JSON, WebVTT and SRT transcripts."""
+    import os
+
+    from .cache import default_cache_dir
     from .config import Pauses, RenderSettings
     from .pipeline import render as render_episode
 
@@ -100,6 +117,8 @@ def render(
         bitrate=bitrate,
         output_dir=output,
         cover=cover,
+        jobs=jobs if jobs is not None else (os.cpu_count() or 1),
+        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         pauses=Pauses(
             sentence=sentence_pause,
             paragraph=paragraph_pause,
@@ -107,18 +126,86 @@ def render(
             chapter=chapter_pause,
         ),
     )
-    with _errors(), _progress(quiet or as_json, essay.name) as progress:
+    with _errors():
         settings.validate()
-        episode = render_episode(essay, settings, explicit, progress)
+        sources = _expand(essays)
+    episodes: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
+    with _errors(), _interruptible(), _Reporter(quiet) as reporter:
+        for source in sources:
+            try:
+                episode = render_episode(
+                    source, settings, explicit, reporter.for_source(source.name)
+                )
+            except AudioEssayError as exc:
+                if _state["debug"]:
+                    raise
+                prefix = f"{source}: " if len(sources) > 1 else ""
+                reporter.error(f"Error: {prefix}{exc}")
+                failures.append({"source": str(source), "error": str(exc)})
+                continue
+            episodes.append(_episode_json(episode))
+            reporter.done(
+                f"✓ {episode.files['mp3']}  {_clock(episode.duration)}, "
+                f"{len(episode.chapters)} chapters"
+            )
     if as_json:
-        typer.echo(json.dumps({"episodes": [_episode_json(episode)]}, ensure_ascii=False, indent=2))
-    elif not quiet:
-        from rich.console import Console
+        payload: dict[str, Any] = {"episodes": episodes}
+        if failures:
+            payload["errors"] = failures
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    if failures:
+        raise typer.Exit(code=1)
 
-        Console(stderr=True).print(
-            f"[green]✓[/] {episode.files['mp3']}  "
-            f"{_clock(episode.duration)}, {len(episode.chapters)} chapters"
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a directory as every .md and .txt file under it, in sorted order."""
+    from .errors import InputError
+    from .parse import MARKDOWN_SUFFIXES
+
+    suffixes = MARKDOWN_SUFFIXES | {".txt"}
+    sources: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            sources.append(path)
+            continue
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+        if not found:
+            raise InputError(f"{path} is a directory with no .md or .txt essays in it")
+        sources.extend(found)
+    return sources
+
+
+cache_app = typer.Typer(help="Inspect or clear the audio cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info(
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show where the audio cache is and how much it holds."""
+    from .cache import Cache, default_cache_dir
+
+    info = Cache(cache_dir or default_cache_dir()).info()
+    if as_json:
+        typer.echo(
+            json.dumps({"path": str(info.path), "entries": info.entries, "bytes": info.bytes})
         )
+        return
+    typer.echo(f"{info.path}: {info.entries} entries, {info.bytes / 1e6:.1f} MB")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None,
+) -> None:
+    """Delete every entry of the audio cache."""
+    from .cache import Cache, default_cache_dir
+
+    info = _run(lambda: Cache(cache_dir or default_cache_dir()).clear())
+    typer.echo(f"Removed {info.entries} entries ({info.bytes / 1e6:.1f} MB) from {info.path}")
 
 
 @app.command()
@@ -214,26 +301,85 @@ def voices(
 
 
 @contextmanager
-def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int, float], None] | None]:
-    """A rich progress bar on a terminal; nothing when quiet or not a terminal."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+def _interruptible() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so both stop the render cleanly with exit code 130."""
+    import signal
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} sentences, {task.fields[audio]} of audio"),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"Narrating {label}", total=None, audio="0:00")
+    from .errors import RenderInterruptedError
 
-        def update(done: int, total: int, audio: float) -> None:
-            bar.update(task, completed=done, total=total, audio=_clock(audio))
+    def stop(signum: int, frame: object) -> None:
+        raise RenderInterruptedError
 
-        yield update
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Reporter:
+    """Progress for people: a rich bar on a terminal, plain lines otherwise, nothing if quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live = not quiet and sys.stderr.isatty()
+        self._bar: Any = None
+        self._last_line = ""
+
+    def __enter__(self) -> _Reporter:
+        if self.live:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeRemainingColumn(),
+                transient=True,
+            )
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def for_source(self, name: str) -> Callable[[Any], None] | None:
+        """A progress callback for one essay."""
+        if self.quiet:
+            return None
+        task = self._bar.add_task(name, total=None, status="") if self._bar is not None else None
+        shown: dict[str, int] = {}
+
+        def update(event: Any) -> None:
+            if event.stage == "narrate":
+                status = f"{event.done}/{event.total} sentences, {_clock(event.audio)} of audio"
+            else:
+                status = f"{event.done}/{event.total} chapters, {_clock(event.audio)} of audio"
+            if self._bar is not None:
+                self._bar.update(task, completed=event.done, total=event.total, status=status)
+                return
+            # Plain lines: the start of a stage and every quarter of it.
+            quarter = 4 * event.done // max(1, event.total)
+            if shown.get(event.stage) != quarter:
+                shown[event.stage] = quarter
+                typer.echo(f"{name}: {event.stage} {status}", err=True)
+
+        return update
+
+    def error(self, line: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            typer.echo(line, err=True)
+
+    def done(self, line: str) -> None:
+        if self.quiet:
+            return
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            typer.echo(line, err=True)
 
 
 def _estimate(words: int, title: str, rate: int) -> float:

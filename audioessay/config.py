@@ -57,6 +57,10 @@ class RenderSettings:
     """Square JPEG or PNG embedded as APIC cover art."""
     loudness: float = -19.0
     """Integrated loudness target (LUFS) for mono speech."""
+    jobs: int = 1
+    """Threads that synthesize, measure and encode; the output is the same for any number."""
+    cache_dir: Path | None = None
+    """Where synthesized audio and encoded chapters are kept; None for a private, temporary one."""
     true_peak: float = -2.0
     """True-peak ceiling (dBTP) before encoding. MP3 quantisation adds up to about 0.6 dB of
     overshoot, so this margin keeps the encoded file at or below -1 dBTP."""
@@ -70,6 +74,8 @@ class RenderSettings:
         if self.bitrate not in BITRATES:
             allowed = ", ".join(str(b) for b in BITRATES)
             raise SettingsError(f"--bitrate must be one of {allowed} kb/s, not {self.bitrate}")
+        if not 1 <= self.jobs <= 64:
+            raise SettingsError(f"--jobs must be between 1 and 64, not {self.jobs}")
         self.pauses.validate()
         return self
 

@@ -7,11 +7,13 @@ the frames actually written (1152 samples each), never from PCM lengths.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
 from .engines import Samples
 from .errors import EncodeError
+from .loudness import apply_gain_and_limit
 
 SAMPLES_PER_FRAME = 1152
 ENCODER_DELAY = 1105
@@ -19,6 +21,8 @@ ENCODER_DELAY = 1105
 ENCODER_GAIN_DB = 20 * math.log10(0.95)
 """LAME scales mono input by 0.95 (-0.45 dB), measured on a sine and on speech with ffmpeg's
 ebur128; the pipeline compensates, and the loudness test re-measures the encoded file."""
+_QUALITY = 3
+"""LAME's own default noise shaping (-q 3)."""
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _RATES = (44100, 48000, 32000)
 
@@ -28,19 +32,53 @@ def to_pcm16(samples: Samples) -> bytes:
     return (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
 
 
-def encode_mp3(samples: Samples, bitrate: int, rate: int = 44100) -> tuple[bytes, int]:
-    """Encode mono float samples; return the MP3 bytes and their number of frames."""
+def encoder_identity(bitrate: int) -> str:
+    """What decides the encoded bytes besides the audio: part of a chapter stream's cache key."""
+    from importlib.metadata import version
+
+    return f"lameenc {version('lameenc')} q{_QUALITY} {bitrate}k"
+
+
+def encode_stream(
+    audio: Iterable[Samples | int],
+    bitrate: int,
+    rate: int = 44100,
+    *,
+    gain_db: float = 0.0,
+    ceiling_db: float = 0.0,
+) -> bytes:
+    """Encode pieces (samples) and silences (lengths) as one CBR stream.
+
+    ``gain_db`` is applied to every piece, then the true-peak limiter holds ``ceiling_db``;
+    each piece is limited on its own, which is exact because pieces are separated by silence.
+    Audio is fed to LAME a piece at a time, so memory does not grow with the chapter.
+    """
     import lameenc
 
+    out = bytearray()
     try:
         encoder = lameenc.Encoder()
         encoder.set_bit_rate(bitrate)
         encoder.set_in_sample_rate(rate)
         encoder.set_channels(1)
-        encoder.set_quality(3)  # LAME's own default noise shaping
-        data = bytes(encoder.encode(to_pcm16(samples))) + bytes(encoder.flush())
+        encoder.set_quality(_QUALITY)
+        for item in audio:
+            if isinstance(item, int):
+                for start in range(0, item, rate):
+                    out += encoder.encode(bytes(2 * min(rate, item - start)))
+            else:
+                out += encoder.encode(
+                    to_pcm16(apply_gain_and_limit(item, gain_db, ceiling_db, rate))
+                )
+        out += encoder.flush()
     except Exception as exc:  # lameenc raises bare exceptions
         raise EncodeError(f"the MP3 encoder failed: {exc}") from exc
+    return bytes(out)
+
+
+def encode_mp3(samples: Samples, bitrate: int, rate: int = 44100) -> tuple[bytes, int]:
+    """Encode mono float samples as they are; return the MP3 bytes and their frame count."""
+    data = encode_stream([samples], bitrate, rate, ceiling_db=math.inf)
     return data, count_frames(data)
 
 

@@ -37,3 +37,7 @@ class OutputError(AudioEssayError, OSError):
 
 class InspectError(AudioEssayError, ValueError):
     """A file handed to ``inspect`` is not a readable MP3 episode."""
+
+
+class RenderInterruptedError(KeyboardInterrupt):
+    """A render was cancelled (Ctrl-C, SIGTERM, or another thread); it unwinds like Ctrl-C."""

@@ -8,8 +8,10 @@ since MP3 decoding reconstructs the peaks between samples.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import lfilter, resample_poly
 
@@ -67,20 +69,43 @@ class LoudnessMeter:
             self._energies.extend(steps.tolist())
         self._carry = y[whole:]
 
+    @property
+    def steps(self) -> npt.NDArray[np.float64]:
+        """Sum of squares of the K-weighted signal for every whole 100 ms step so far."""
+        return np.asarray(self._energies, dtype=np.float64)
+
     def integrated(self) -> float:
         """Gated integrated loudness; ``-inf`` for silence or less than 400 ms."""
-        steps = np.asarray(self._energies)
-        if len(steps) < 4:
-            return -math.inf
-        blocks = (steps[:-3] + steps[1:-2] + steps[2:-1] + steps[3:]) / (4 * self._step)
-        with np.errstate(divide="ignore"):
-            loudness = -0.691 + 10 * np.log10(blocks)
-        gated = blocks[loudness > _ABSOLUTE_GATE]
-        if not len(gated):
-            return -math.inf
-        relative = -0.691 + 10 * math.log10(gated.mean()) + _RELATIVE_GATE
-        gated = blocks[(loudness > _ABSOLUTE_GATE) & (loudness > relative)]
-        return -0.691 + 10 * math.log10(gated.mean())
+        return integrated_loudness([self.steps], self._step)
+
+
+def integrated_loudness(parts: Iterable[npt.NDArray[np.float64]], step: int) -> float:
+    """Gated integrated loudness (BS.1770-4) of consecutive stretches given as 100 ms steps.
+
+    Each chapter is measured on its own and the steps are joined here; the few blocks that
+    would straddle a chapter boundary are lost, which changes nothing measurable since every
+    chapter ends in a pause.
+    """
+    blocks_list = [(s[:-3] + s[1:-2] + s[2:-1] + s[3:]) / (4 * step) for s in parts if len(s) >= 4]
+    if not blocks_list:
+        return -math.inf
+    blocks = np.concatenate(blocks_list)
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10 * np.log10(blocks)
+    gated = blocks[loudness > _ABSOLUTE_GATE]
+    if not len(gated):
+        return -math.inf
+    relative = -0.691 + 10 * math.log10(gated.mean()) + _RELATIVE_GATE
+    gated = blocks[(loudness > _ABSOLUTE_GATE) & (loudness > relative)]
+    return -0.691 + 10 * math.log10(gated.mean())
+
+
+def measure_steps(blocks: Iterable[Samples], rate: int) -> npt.NDArray[np.float64]:
+    """The 100 ms energy steps of a stretch of audio given as consecutive blocks."""
+    meter = LoudnessMeter(rate)
+    for block in blocks:
+        meter.feed(block)
+    return meter.steps
 
 
 def peak_envelope(samples: Samples, floor: float = 0.0) -> Samples:

@@ -109,3 +109,15 @@ class Episode:
     cues: tuple[Cue, ...]
     files: dict[str, Path]
     """Output kind (``mp3``, ``chapters``, ``vtt``, ``srt``) to its path."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a render has got, reported to whoever draws progress (the CLI)."""
+
+    stage: str
+    """``narrate`` (done/total count pieces of speech) or ``encode`` (they count chapters)."""
+    done: int
+    total: int
+    audio: float
+    """Seconds of audio produced so far."""

@@ -9,38 +9,48 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from math import gcd
+from typing import TypeVar
 
 import numpy as np
 from scipy.signal import resample_poly
 
+from .cache import Cache, content_key
 from .engines import Engine, Samples, Speech
-from .errors import EngineError
+from .errors import EngineError, RenderInterruptedError
 from .model import Essay, Section
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 44100
 """The episode's sample rate; every piece is brought to it."""
-ATTEMPTS = 3
+ATTEMPTS = 5
+"""pyttsx3 fails about one attempt in twenty at random (no audio); five make a lost piece
+vanishingly rare, and a piece that fails five times stops the render."""
 _SILENCE_THRESHOLD = 10 ** (-50 / 20)
 _TRIM_MARGIN = int(0.010 * SAMPLE_RATE)
 """Audio kept beyond the first and last audible sample, so soft consonants are not clipped."""
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:—–])\s+|\s+(?=[—–]\s)")
 
+T = TypeVar("T")
 ProgressCallback = Callable[[int, int, float], None]
-"""Called as ``(utterances done, utterances in all, seconds of audio so far)``."""
+"""Called as ``(pieces done, pieces in all, seconds of audio so far)``."""
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A stretch of text spoken in one engine call, and its trimmed audio at 44.1 kHz."""
+    """A stretch of text spoken in one engine call; its audio lives in the cache."""
 
     text: str
-    samples: Samples
+    key: str
+    """Cache key of the trimmed 44.1 kHz audio."""
+    length: int
+    """Length of that audio in samples."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class NarratedSection:
 
 @dataclass(frozen=True)
 class Narration:
-    """The whole essay as audio pieces, before any pause is placed."""
+    """The whole essay as cached audio pieces, before any pause is placed."""
 
     intro: Utterance
     sections: tuple[NarratedSection, ...]
@@ -144,22 +154,14 @@ def to_episode_rate(speech: Speech) -> Samples:
 
 
 class Narrator:
-    """Speaks utterances with one engine, verifying and retrying every piece."""
+    """Speaks pieces with one engine, verifying and retrying every one."""
 
     def __init__(self, engine: Engine, rate: int) -> None:
         self.engine = engine
         self.rate = rate
 
-    def speak(self, text: str) -> Utterance:
-        """The audio of one sentence or title."""
-        pieces = [
-            Piece(part, self._speak_piece(part))
-            for part in split_for_voice(text, self.engine.max_chars)
-            if is_speakable(part)
-        ]
-        return Utterance(tuple(p for p in pieces if len(p.samples)))
-
-    def _speak_piece(self, text: str) -> Samples:
+    def speak_piece(self, text: str) -> Samples:
+        """Trimmed 44.1 kHz audio of one piece, or :class:`EngineError` after three failures."""
         reason = ""
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -171,7 +173,7 @@ class Narrator:
                 if problem is None:
                     return trim_silence(to_episode_rate(speech))
                 reason = problem
-            log.warning("attempt %d of %d failed: %s", attempt, ATTEMPTS, reason)
+            log.info("attempt %d of %d failed: %s", attempt, ATTEMPTS, reason)
         shown = text if len(text) <= 120 else text[:117] + "..."
         raise EngineError(
             f"the {self.engine.name} voice failed {ATTEMPTS} times on the sentence "
@@ -179,32 +181,139 @@ class Narrator:
         )
 
 
+@dataclass(frozen=True)
+class Voicing:
+    """Everything that decides how a text sounds, and so the cache key of its audio."""
+
+    identity: str
+    """Engine name and versions: a new voice library must not reuse old audio."""
+    voice: str | None
+    rate: int
+    max_chars: int
+    """The engine's longest piece; longer sentences are split before speaking."""
+
+    def key(self, text: str) -> str:
+        """Cache key of ``text`` spoken this way."""
+        return content_key("piece", self.identity, self.voice, self.rate, text)
+
+    def parts(self, text: str) -> list[str]:
+        """The pieces ``text`` is spoken in (punctuation-only pieces have nothing to say)."""
+        return [p for p in split_for_voice(text, self.max_chars) if is_speakable(p)]
+
+
 def narrate(
-    essay: Essay, engine: Engine, rate: int, progress: ProgressCallback | None = None
+    essay: Essay,
+    voicing: Voicing,
+    engines: Callable[[], Engine],
+    cache: Cache,
+    *,
+    jobs: int = 1,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> Narration:
-    """Speak the whole essay: the intro, every heading and every sentence."""
-    narrator = Narrator(engine, rate)
-    total = 1 + sum(
-        int(s.spoken_title) + sum(len(p.sentences) for p in s.paragraphs) for s in essay.sections
-    )
-    done = 0
-    audio = 0.0
+    """Speak the intro, every heading and every sentence, reusing cached pieces.
 
-    def step(utterance: Utterance) -> Utterance:
-        nonlocal done, audio
-        done += 1
-        audio += sum(len(p.samples) for p in utterance.pieces) / SAMPLE_RATE
-        if progress is not None:
-            progress(done, total, audio)
-        return utterance
-
-    intro = step(narrator.speak(intro_text(essay)))
-    sections = []
+    Pieces missing from the cache are synthesized by ``jobs`` threads, each with its own engine
+    from ``engines``; the pyttsx3 engine runs each in a worker process of its own.
+    """
+    texts = [intro_text(essay)]
     for section in essay.sections:
-        heading = step(narrator.speak(as_sentence(section.title))) if section.spoken_title else None
-        paragraphs = tuple(
-            tuple(step(narrator.speak(s.text)) for s in paragraph.sentences)
-            for paragraph in section.paragraphs
+        if section.spoken_title:
+            texts.append(as_sentence(section.title))
+        texts.extend(s.text for p in section.paragraphs for s in p.sentences)
+    lengths: dict[str, int] = {}
+    missing: dict[str, str] = {}
+    for text in texts:
+        for part in voicing.parts(text):
+            key = voicing.key(part)
+            if key not in lengths and key not in missing:
+                cached = cache.piece_length(key)
+                if cached is None:
+                    missing[key] = part
+                else:
+                    lengths[key] = cached
+    total = len(lengths) + len(missing)
+
+    def report() -> None:
+        if progress is not None:
+            progress(len(lengths), total, sum(lengths.values()) / SAMPLE_RATE)
+
+    report()
+    if missing:
+        for key, length in _synthesize(missing, engines, voicing.rate, cache, jobs, cancel):
+            lengths[key] = length
+            report()
+    return _narration(essay, voicing, lengths)
+
+
+def _synthesize(
+    missing: dict[str, str],
+    engines: Callable[[], Engine],
+    rate: int,
+    cache: Cache,
+    jobs: int,
+    cancel: threading.Event | None,
+) -> Iterator[tuple[str, int]]:
+    """Speak and store every missing piece with ``jobs`` threads; yield (key, length)."""
+    local = threading.local()
+    created: list[Engine] = []
+    lock = threading.Lock()
+    stop = cancel or threading.Event()
+
+    def work(key: str, text: str) -> tuple[str, int]:
+        if stop.is_set():
+            raise RenderInterruptedError
+        narrator: Narrator | None = getattr(local, "narrator", None)
+        if narrator is None:
+            engine = engines()
+            with lock:
+                created.append(engine)
+            narrator = local.narrator = Narrator(engine, rate)
+        return key, cache.store_piece(key, narrator.speak_piece(text), SAMPLE_RATE)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="narrate")
+    futures = [pool.submit(work, key, text) for key, text in missing.items()]
+    try:
+        for future in completed(futures, stop):
+            yield future.result()
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for future in futures:
+            future.cancel()
+        with lock:
+            for engine in created:  # also unblocks threads waiting on a worker process
+                engine.close()
+        pool.shutdown(wait=True)
+
+
+def completed(futures: list[Future[T]], cancel: threading.Event) -> Iterator[Future[T]]:
+    """Futures as they finish, in a loop that wakes every 100 ms so Ctrl-C gets through."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+        if cancel.is_set():
+            raise RenderInterruptedError
+        yield from done
+
+
+def _narration(essay: Essay, voicing: Voicing, lengths: dict[str, int]) -> Narration:
+    """Build the narration from the lengths of every (now cached) piece."""
+
+    def utterance(text: str) -> Utterance:
+        pieces = [
+            Piece(part, voicing.key(part), lengths[voicing.key(part)])
+            for part in voicing.parts(text)
+        ]
+        return Utterance(tuple(p for p in pieces if p.length))
+
+    sections = tuple(
+        NarratedSection(
+            section,
+            utterance(as_sentence(section.title)) if section.spoken_title else None,
+            tuple(tuple(utterance(s.text) for s in p.sentences) for p in section.paragraphs),
         )
-        sections.append(NarratedSection(section, heading, paragraphs))
-    return Narration(intro, tuple(sections))
+        for section in essay.sections
+    )
+    return Narration(utterance(intro_text(essay)), sections)

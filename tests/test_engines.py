@@ -55,17 +55,17 @@ class Flaky:
 
 def test_truncated_audio_is_detected_and_retried() -> None:
     engine = Flaky(bad=2)
-    utterance = Narrator(engine, 175).speak("A sentence of exactly seven words here.")
-    assert engine.calls == 3
-    assert len(utterance.pieces) == 1 and len(utterance.pieces[0].samples) == 7 * 16000
+    samples = Narrator(engine, 175).speak_piece("A sentence of exactly seven words here.")
+    assert engine.calls == 3  # two failures, then success
+    assert len(samples) == 7 * 16000
 
 
 def test_a_piece_that_keeps_failing_stops_the_render_naming_the_sentence() -> None:
     for engine in (Flaky(bad=99), Flaky(bad=99, raise_instead=True)):
         with pytest.raises(
-            EngineError, match=re.escape("failed 3 times on the sentence “The doomed sentence.”")
+            EngineError, match=re.escape("failed 5 times on the sentence “The doomed sentence.”")
         ):
-            Narrator(engine, 175).speak("The doomed sentence.")
+            Narrator(engine, 175).speak_piece("The doomed sentence.")
 
 
 def test_long_sentences_split_at_clauses_then_words() -> None:
@@ -86,8 +86,8 @@ def test_pyttsx3_speaks_and_survives_its_worker_dying() -> None:
         assert engine._process is not None
         engine._process.kill()  # a native crash, as far as the parent can tell
         engine._process.join()
-        again = Narrator(engine, 175).speak("And after a crash it speaks again.")
-        assert len(again.pieces[0].samples) > 44100
+        again = Narrator(engine, 175).speak_piece("And after a crash it speaks again.")
+        assert len(again) > 44100
     finally:
         engine.close()
 
@@ -144,3 +144,52 @@ def test_no_chatter_reaches_stdout(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "Audio saved" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["pyttsx3", "espeak"])
+def test_same_text_gives_the_same_audio_whatever_came_before(name: str) -> None:
+    """eSpeak NG carries state between utterances; each piece must start from a clean one,
+    or the content-addressed cache and byte-identical --jobs output would be lies."""
+    texts = [
+        "Her Sera is neither saint nor stereotype.",
+        "It was a small moment, but it defines her: she is tough.",
+        "Leaving Las Vegas.",
+    ]
+    runs = []
+    for order in (texts, texts[::-1]):
+        engine = create_engine(name, None, 175)
+        try:
+            narrator = Narrator(engine, 175)
+            runs.append({t: narrator.speak_piece(t) for t in order})
+        finally:
+            engine.close()
+    for text in texts:
+        assert np.array_equal(runs[0][text], runs[1][text]), text
+
+
+def test_pyttsx3_output_shorter_than_espeak_reference_is_rejected(tmp_path: Path) -> None:
+    """pyttsx3 sometimes loses the end of an utterance without a sign; the worker compares
+    every piece with eSpeak NG's own rendering and reports the loss, so it is retried."""
+    from audioessay.engines import _worker
+
+    speaker = _worker._Pyttsx3Speaker(None, 175)
+    text = "Shue plays this paradox beautifully."
+    path = tmp_path / "piece.wav"
+    speaker.speak(text, str(path))  # the real thing passes
+    with wave.open(str(path)) as whole:
+        frames = whole.getnframes()
+        data = whole.readframes(frames)
+
+    def truncated(text: str, wav: str) -> str:
+        with wave.open(wav, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(22050)
+            out.writeframes(data[: 2 * (frames - 3000)])
+        return "gmw/en"
+
+    speaker._speak = truncated  # type: ignore[method-assign]
+    with pytest.raises(
+        RuntimeError, match=f"wrote {frames - 3000} samples where eSpeak NG renders {frames}"
+    ):
+        speaker.speak(text, str(path))

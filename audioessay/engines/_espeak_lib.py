@@ -57,6 +57,19 @@ def locate_espeak() -> EspeakLocation:
     return EspeakLocation(found, None)
 
 
+def espeak_identity() -> str:
+    """Which eSpeak NG build speaks: the wheel's version, or the system library's real file."""
+    where = locate_espeak()
+    if where.data is not None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"espeakng-loader {version('espeakng-loader')}"
+        except PackageNotFoundError:
+            pass
+    return str(Path(where.library).resolve().name if "/" in where.library else where.library)
+
+
 def preload_espeak() -> EspeakLocation:
     """Load the chosen library globally so a later ``dlopen("libespeak-ng.so.1")`` reuses it."""
     where = locate_espeak()

@@ -56,6 +56,11 @@ class Engine(Protocol):
     max_chars: ClassVar[int]
     """Longest text the engine reliably speaks in one call; narration splits longer ones."""
 
+    @property
+    def identity(self) -> str:
+        """Name and versions of whatever produces the audio: part of the audio cache key."""
+        ...
+
     def voices(self) -> list[Voice]:
         """Every voice this engine can speak with."""
         ...

@@ -1,32 +1,28 @@
-"""eSpeak NG called directly through its library, in synchronous mode, in this process."""
+"""eSpeak NG called directly through its library, in synchronous mode.
+
+The library is a process-wide singleton that is not thread-safe, so each engine instance runs
+it in a worker process of its own (forking a fresh child per piece, like pyttsx3): parallel
+jobs get parallel voices.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from ._espeak_lib import EspeakLibrary
-from .base import Speech, Voice
+from ._espeak_lib import espeak_identity
+from ._process import ProcessEngine
 
 DEFAULT_VOICE = "gmw/en-US"
 
 
-class EspeakEngine:
+class EspeakEngine(ProcessEngine):
     """eSpeak NG without pyttsx3: faster, and reliable for long texts."""
 
     name: ClassVar[str] = "espeak"
     max_chars: ClassVar[int] = 400
+    backend: ClassVar[str] = "espeak"
 
-    def __init__(self, voice: str | None = None, rate: int = 175) -> None:
-        self.voice = voice or DEFAULT_VOICE
-        self.rate = rate
-
-    def voices(self) -> list[Voice]:
-        """Every voice eSpeak NG has installed."""
-        return EspeakLibrary.get().voices()
-
-    def synthesize(self, text: str) -> Speech:
-        """Speak ``text`` with the chosen voice and rate."""
-        return EspeakLibrary.get().synthesize(text, self.voice, self.rate)
-
-    def close(self) -> None:
-        """The library stays loaded for the life of the process; nothing to release."""
+    @property
+    def identity(self) -> str:
+        """eSpeak NG's library version."""
+        return f"espeak {espeak_identity()}"

@@ -30,6 +30,11 @@ class FakeEngine:
             raise EngineError(f"unknown voice {self.voice!r} for engine 'fake'")
         self.rate = rate
 
+    @property
+    def identity(self) -> str:
+        """The tone generator's own version."""
+        return "fake 1"
+
     def voices(self) -> list[Voice]:
         """Two voices that differ only in pitch."""
         return [Voice(id=v, name=v.replace("-", " ").title(), languages=("en",)) for v in _VOICES]

@@ -1,0 +1,183 @@
+"""A content-addressed cache of synthesized pieces, chapter loudness and encoded chapters.
+
+Keys are hashes of everything that decides the content (for a piece: format version, engine
+identity, voice, rate and the exact text), so an entry never needs invalidating. Every entry is
+written atomically and carries a checksum; a corrupt or truncated entry is treated as a miss,
+deleted and rebuilt, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .engines import Samples
+from .errors import OutputError
+
+FORMAT_VERSION = 1
+"""Bump when the stored audio would differ for the same key (trimming, resampling, layout)."""
+ENV_VAR = "AUDIOESSAY_CACHE_DIR"
+_MAGIC = b"AEPC"
+_HEADER = struct.Struct("<4sIIQ32s")  # magic, format, sample rate, samples, blake2b-256 digest
+
+
+def default_cache_dir() -> Path:
+    """``$AUDIOESSAY_CACHE_DIR``, else the user cache directory (platformdirs)."""
+    override = os.environ.get(ENV_VAR)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("audioessay", appauthor=False))
+
+
+def content_key(*parts: object) -> str:
+    """A stable hex key for JSON-serialisable ``parts``."""
+    payload = json.dumps([FORMAT_VERSION, *parts], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(payload.encode("utf-8"), digest_size=20).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What ``audioessay cache info`` reports."""
+
+    path: Path
+    entries: int
+    bytes: int
+
+
+class Cache:
+    """Files under one directory: ``pieces/``, ``loudness/`` and ``chapters/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, kind: str, key: str, suffix: str) -> Path:
+        return self.root / kind / key[:2] / f"{key}{suffix}"
+
+    @contextmanager
+    def _writing(self, final: Path) -> Iterator[Path]:
+        """A temporary path beside ``final``, renamed onto it when the block succeeds."""
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=final.parent)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write to the cache {self.root}: {exc.strerror or exc}"
+            ) from exc
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            yield tmp
+            tmp.replace(final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    # -- pieces: trimmed 44.1 kHz audio as 16-bit PCM with a checksum -------------------------
+
+    def piece_path(self, key: str) -> Path:
+        return self._path("pieces", key, ".pcm")
+
+    def store_piece(self, key: str, samples: Samples, rate: int) -> int:
+        """Store a piece; return its length in samples."""
+        pcm = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
+        digest = hashlib.blake2b(pcm, digest_size=32).digest()
+        header = _HEADER.pack(_MAGIC, FORMAT_VERSION, rate, len(pcm) // 2, digest)
+        with self._writing(self.piece_path(key)) as tmp:
+            tmp.write_bytes(header + pcm)
+        return len(pcm) // 2
+
+    def piece_length(self, key: str) -> int | None:
+        """The stored piece's length from its header, or None if absent or damaged."""
+        path = self.piece_path(key)
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(_HEADER.size)
+            size = path.stat().st_size
+        except OSError:
+            return None
+        parsed = _parse_header(header)
+        if parsed is None or size != _HEADER.size + 2 * parsed[1]:
+            path.unlink(missing_ok=True)
+            return None
+        return parsed[1]
+
+    def load_piece(self, key: str) -> Samples | None:
+        """The stored piece as float32, or None (and the entry removed) if absent or corrupt."""
+        path = self.piece_path(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        parsed = _parse_header(data[: _HEADER.size])
+        payload = data[_HEADER.size :]
+        if (
+            parsed is None
+            or len(payload) != 2 * parsed[1]
+            or hashlib.blake2b(payload, digest_size=32).digest() != parsed[2]
+        ):
+            path.unlink(missing_ok=True)
+            return None
+        return np.frombuffer(payload, dtype="<i2").astype(np.float32) / np.float32(32768)
+
+    # -- opaque entries: chapter loudness, encoded chapter streams, state ---------------------
+
+    def blob_path(self, kind: str, key: str) -> Path:
+        return self._path(kind, key, ".bin")
+
+    def load_blob(self, kind: str, key: str) -> bytes | None:
+        """A checksummed blob, or None (and the entry removed) if absent or corrupt."""
+        path = self.blob_path(kind, key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        digest, payload = data[:32], data[32:]
+        if len(data) < 32 or hashlib.blake2b(payload, digest_size=32).digest() != digest:
+            path.unlink(missing_ok=True)
+            return None
+        return payload
+
+    def store_blob(self, kind: str, key: str, payload: bytes) -> None:
+        with self._writing(self.blob_path(kind, key)) as tmp:
+            tmp.write_bytes(hashlib.blake2b(payload, digest_size=32).digest() + payload)
+
+    # -- management ---------------------------------------------------------------------------
+
+    def info(self) -> CacheInfo:
+        """Number of entries and bytes on disk."""
+        entries = size = 0
+        if self.root.is_dir():
+            for path in self.root.rglob("*"):
+                if path.is_file() and not path.name.startswith("."):
+                    entries += 1
+                    size += path.stat().st_size
+        return CacheInfo(self.root, entries, size)
+
+    def clear(self) -> CacheInfo:
+        """Delete every entry; return what was there."""
+        before = self.info()
+        for kind in ("pieces", "loudness", "chapters"):
+            shutil.rmtree(self.root / kind, ignore_errors=True)
+        return before
+
+
+def _parse_header(header: bytes) -> tuple[int, int, bytes] | None:
+    """(sample rate, samples, digest) from a piece header, or None if it is not one."""
+    if len(header) != _HEADER.size:
+        return None
+    magic, version, rate, samples, digest = _HEADER.unpack(header)
+    if magic != _MAGIC or version != FORMAT_VERSION:
+        return None
+    return rate, samples, digest

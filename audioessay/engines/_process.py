@@ -1,0 +1,128 @@
+"""The render side of a worker-process engine: start, restart, ask, and read back the WAV."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import tempfile
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import EngineError
+from ._worker import PIECE_TIMEOUT, serve
+from .base import Samples, Speech, Voice
+
+
+class ProcessEngine:
+    """An engine whose voice runs in a restartable worker process (see ``_worker``)."""
+
+    name: ClassVar[str]
+    max_chars: ClassVar[int]
+    backend: ClassVar[str]
+    """Which speaker in ``_worker`` runs the voice."""
+
+    def __init__(self, voice: str | None = None, rate: int = 175) -> None:
+        self.voice = voice
+        self.rate = rate
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"audioessay-{self.name}-")
+        self._count = 0
+        self._closed = False
+
+    @property
+    def identity(self) -> str:
+        raise NotImplementedError
+
+    def _start(self) -> Connection:
+        if self._closed:
+            raise EngineError(f"the {self.name} engine was closed")
+        if self._conn is not None and self._process is not None and self._process.is_alive():
+            return self._conn
+        self._stop()
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        process = ctx.Process(
+            target=serve, args=(child, self.backend, self.voice, self.rate), daemon=True
+        )
+        process.start()
+        child.close()
+        self._process, self._conn = process, parent
+        return parent
+
+    def _stop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError, ValueError):  # the worker may be gone already
+                self._conn.send(None)
+            self._conn.close()
+        if self._process is not None:
+            self._process.join(timeout=1)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+        self._process = self._conn = None
+
+    def _request(self, request: tuple[Any, ...]) -> Any:
+        """Send one request; on a dead or hung worker restart it and raise."""
+        conn = self._start()
+        try:
+            conn.send(request)
+            if not conn.poll(PIECE_TIMEOUT + 30):
+                raise EngineError(f"the {self.name} worker did not answer")
+            status, payload = conn.recv()
+        except (EOFError, OSError, ValueError) as exc:
+            self._stop()
+            raise EngineError(f"the {self.name} worker process died") from exc
+        except EngineError:
+            self._stop()
+            raise
+        if status != "ok":
+            raise EngineError(f"{self.name}: {payload}")
+        return payload
+
+    def voices(self) -> list[Voice]:
+        """The voices as the backend names them."""
+        rows = self._request(("voices",))
+        return [Voice(id=i, name=n, languages=tuple(langs), gender=g) for i, n, langs, g in rows]
+
+    def synthesize(self, text: str) -> Speech:
+        """Speak one piece in a fresh child of the worker and read back its WAV."""
+        self._count += 1
+        path = Path(self._tmp.name) / f"piece-{self._count}.wav"
+        path.unlink(missing_ok=True)
+        try:
+            self._request(("speak", text, str(path)))
+            return read_wav(path)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Stop the worker and remove its scratch directory."""
+        self._closed = True
+        self._stop()
+        self._tmp.cleanup()
+
+
+def read_wav(path: Path) -> Speech:
+    """Read a WAV a voice wrote, as mono float32, or raise if it is missing or invalid."""
+    from pydub import AudioSegment
+    from pydub.exceptions import CouldntDecodeError
+
+    if not path.exists():
+        raise EngineError("the voice wrote no audio file")
+    try:
+        segment = AudioSegment.from_wav(str(path))
+    except (CouldntDecodeError, EOFError, ValueError, OSError) as exc:
+        raise EngineError(f"the voice wrote an invalid WAV file ({exc})") from exc
+    if segment.channels != 1:
+        segment = segment.set_channels(1)
+    width = segment.sample_width
+    dtype = {1: "u1", 2: "<i2", 4: "<i4"}[width]
+    raw = np.frombuffer(bytes(segment.raw_data), dtype=np.dtype(dtype))
+    offset, scale = (128.0, 128.0) if width == 1 else (0.0, float(2 ** (8 * width - 1)))
+    samples: Samples = ((raw.astype(np.float32) - offset) / scale).astype(np.float32)
+    return Speech(samples, segment.frame_rate)

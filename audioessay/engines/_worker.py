@@ -1,0 +1,182 @@
+"""Worker processes for engines whose native library is not safe to run in the render itself.
+
+The worker is started with ``spawn`` (a fresh interpreter), sends its stdout and stderr to
+/dev/null (pyttsx3 prints "Audio saved to ..."; eSpeak NG writes warnings), loads the voice
+library, and then *forks a child for every piece*. That buys three things:
+
+- every piece is spoken from the same pristine synthesizer state, so the same text always gives
+  the same audio (eSpeak NG otherwise carries state from one utterance into the next, which
+  would break the content-addressed cache and byte-identical output across ``--jobs``);
+- a crash of the native library kills one child, never the worker or the render;
+- a hung child is killed by an alarm, and the piece is reported as failed and retried.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import wave
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+PRIMER = "Ready."
+"""Spoken (and discarded) first in every child: pyttsx3's first utterance after initialising
+often comes back with no file at all, its second almost never."""
+PIECE_TIMEOUT = 60
+"""Seconds a child may take for one piece before it is killed."""
+
+
+def serve(conn: Connection, backend: str, voice: str | None, rate: int) -> None:
+    """Answer ``("voices",)`` and ``("speak", text, wav_path)`` until ``None`` arrives."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    speaker = _BACKENDS[backend](voice, rate)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        try:
+            if request[0] == "voices":
+                conn.send(("ok", in_child(speaker.voices)))
+            else:
+                _, text, path = request
+                speaker.speak(text, path)
+                conn.send(("ok", None))
+        except Exception as exc:  # reported to the parent, which retries or gives up
+            try:
+                conn.send(("error", str(exc)))
+            except (OSError, ValueError):
+                return
+
+
+def in_child(func: Callable[[], Any]) -> Any:
+    """Run ``func`` in a forked child and return its (pickled) result; raise if it failed."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        status = 0
+        try:
+            os.close(read_fd)
+            signal.alarm(PIECE_TIMEOUT)
+            payload = pickle.dumps(("ok", func()))
+        except BaseException as exc:
+            payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+            status = 1
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(payload)
+        os._exit(status)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as source:
+        data = source.read()
+    _, wait_status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(wait_status):
+        name = signal.Signals(os.WTERMSIG(wait_status)).name
+        reason = "timed out" if name == "SIGALRM" else f"crashed ({name})"
+        raise RuntimeError(f"the voice process {reason}")
+    if not data:
+        raise RuntimeError("the voice process exited without an answer")
+    status, result = pickle.loads(data)
+    if status != "ok":
+        raise RuntimeError(result)
+    return result
+
+
+class _Pyttsx3Speaker:
+    """pyttsx3, initialised afresh in each child (its eSpeak NG driver cannot be forked).
+
+    pyttsx3 sometimes loses the end of an utterance: in about one piece in 300 here the last
+    tenth of a second or so of speech never reaches its callback, and nothing reports it. So
+    every piece is checked against eSpeak NG's own synchronous rendering of the same text with
+    the same voice and rate, which pyttsx3's output matches sample for sample when it is whole.
+    """
+
+    def __init__(self, voice: str | None, rate: int) -> None:
+        from ._espeak_lib import preload_espeak
+
+        preload_espeak()
+        import pyttsx3  # imported here, initialised only in children  # noqa: F401
+
+        self.voice = voice
+        self.rate = rate
+
+    def _engine(self) -> Any:
+        import pyttsx3
+
+        engine = pyttsx3.init("espeak")
+        if self.voice is not None:
+            engine.setProperty("voice", self.voice)
+        engine.setProperty("rate", self.rate)
+        return engine
+
+    def voices(self) -> list[tuple[str, str, list[str], str | None]]:
+        return [
+            (v.id, v.name, list(v.languages or []), v.gender)
+            for v in self._engine().getProperty("voices")
+        ]
+
+    def speak(self, text: str, path: str) -> None:
+        voice = in_child(lambda: self._speak(text, path))
+        expected = in_child(lambda: self._reference_length(text, voice))
+        try:
+            with wave.open(path, "rb") as written:
+                frames = written.getnframes()
+        except (OSError, EOFError, wave.Error) as exc:
+            raise RuntimeError(f"pyttsx3 wrote no readable WAV file ({exc})") from exc
+        if frames != expected:
+            raise RuntimeError(f"pyttsx3 wrote {frames} samples where eSpeak NG renders {expected}")
+
+    def _speak(self, text: str, path: str) -> str:
+        engine = self._engine()
+        engine.save_to_file(PRIMER, path)
+        engine.runAndWait()
+        engine.save_to_file(text, path)
+        engine.runAndWait()
+        voice: str = engine.getProperty("voice")
+        return voice
+
+    def _reference_length(self, text: str, voice: str) -> int:
+        from ._espeak_lib import EspeakLibrary
+
+        library = EspeakLibrary.get()
+        library.synthesize(PRIMER, voice, self.rate)
+        return len(library.synthesize(text, voice, self.rate).samples)
+
+
+class _EspeakSpeaker:
+    """eSpeak NG's library in synchronous mode, initialised once and forked per piece."""
+
+    def __init__(self, voice: str | None, rate: int) -> None:
+        from ._espeak_lib import EspeakLibrary
+
+        self.library = EspeakLibrary.get()
+        self.voice = voice
+        self.rate = rate
+
+    def voices(self) -> list[tuple[str, str, list[str], str | None]]:
+        return [(v.id, v.name, list(v.languages), v.gender) for v in self.library.voices()]
+
+    def speak(self, text: str, path: str) -> None:
+        in_child(lambda: self._speak(text, path))
+
+    def _speak(self, text: str, path: str) -> None:
+        from .espeak import DEFAULT_VOICE
+
+        speech = self.library.synthesize(text, self.voice or DEFAULT_VOICE, self.rate)
+        pcm = (speech.samples * 32768).clip(-32768, 32767).astype("<i2").tobytes()
+        with wave.open(path, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(speech.sample_rate)
+            out.writeframes(pcm)
+
+
+_BACKENDS: dict[str, Callable[[str | None, int], Any]] = {
+    "pyttsx3": _Pyttsx3Speaker,
+    "espeak": _EspeakSpeaker,
+}
