@@ -9,7 +9,7 @@ encoder has said how many frames each chapter really took.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,6 +23,8 @@ from .narrate import SAMPLE_RATE, Narration, Piece, Utterance
 
 Segment = Piece | int
 """A cached piece, or a silence given as its length in samples."""
+Repair = Callable[[Piece], Samples]
+"""Speaks a piece again (and caches it) when its cached audio turns out to be damaged."""
 _SILENCE_BLOCK = SAMPLE_RATE
 
 
@@ -54,23 +56,29 @@ class ChapterLayout:
         """Content key of the chapter's audio: its pieces and silences, in order."""
         return content_key("chapter", [s if isinstance(s, int) else s.key for s in self.segments])
 
-    def audio(self, cache: Cache) -> Iterator[Samples | int]:
-        """The chapter's pieces (as samples) and silences (as lengths), in order."""
+    def audio(self, cache: Cache, repair: Repair) -> Iterator[Samples | int]:
+        """The chapter's pieces (as samples) and silences (as lengths), in order.
+
+        A piece found damaged in the cache is spoken again by ``repair``; since voices are
+        deterministic it must come back exactly as long as before.
+        """
         for segment in self.segments:
             if isinstance(segment, int):
                 yield segment
                 continue
             samples = cache.load_piece(segment.key)
-            if samples is None or len(samples) != segment.length:
+            if samples is None:
+                samples = repair(segment)
+            if len(samples) != segment.length:
                 raise AudioEssayError(
-                    f"the cached audio of “{segment.text[:60]}” vanished or changed during the "
-                    "render; render again"
+                    f"the audio of “{segment.text[:60]}” changed length during the render; "
+                    "render again"
                 )
             yield samples
 
-    def blocks(self, cache: Cache) -> Iterator[Samples]:
+    def blocks(self, cache: Cache, repair: Repair) -> Iterator[Samples]:
         """The chapter's samples as consecutive arrays, silence included (for measuring)."""
-        for item in self.audio(cache):
+        for item in self.audio(cache, repair):
             if isinstance(item, int):
                 for start in range(0, item, _SILENCE_BLOCK):
                     yield np.zeros(min(_SILENCE_BLOCK, item - start), dtype=np.float32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import tempfile
@@ -44,7 +45,10 @@ def atomic_path(final: Path) -> Iterator[Path]:
 
     On any failure, and on Ctrl-C, the temporary file is removed and ``final`` is untouched.
     """
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    sweep_stale_temporaries(final)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent
+    )
     os.close(fd)
     tmp = Path(name)
     try:
@@ -56,6 +60,28 @@ def atomic_path(final: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def sweep_stale_temporaries(final: Path) -> None:
+    """Remove temporary files of ``final`` left by a render that was killed.
+
+    Temporary names carry the writer's process id, so a file whose writer is gone is known to
+    be stale, while another render writing the same file right now is left alone.
+    """
+    for temp in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
+        pid_text = temp.name[len(final.name) + 2 :].split(".", 1)[0]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            temp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_atomic(final: Path, data: bytes | str) -> None:

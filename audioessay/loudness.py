@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import lfilter, resample_poly
 
+from .dsp import FIRFilter, biquad_impulse_response, moving_average, running_min, upsample_rows
 from .engines import Samples
 
 _ABSOLUTE_GATE = -70.0
@@ -25,6 +25,12 @@ _CONTEXT = 32
 """Samples of context on each side of a block, so the resampling filter sees its neighbours."""
 _NEAR = 10 ** (-3 / 20)
 """Blocks whose sample peak is within 3 dB of the ceiling are oversampled."""
+
+
+@lru_cache(maxsize=4)
+def _k_weighting_fir(rate: int) -> npt.NDArray[np.float64]:
+    """The K-weighting filter as a 16384-tap FIR (its impulse response has died out by then)."""
+    return biquad_impulse_response(_k_weighting(rate), 16384)
 
 
 def _k_weighting(rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -51,18 +57,14 @@ class LoudnessMeter:
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self._filters = _k_weighting(rate)
-        self._state = [np.zeros(2) for _ in self._filters]
+        self._filter = FIRFilter(_k_weighting_fir(rate))
         self._step = rate // 10  # 100 ms: blocks are 400 ms with 75 % overlap
         self._carry = np.zeros(0)
         self._energies: list[float] = []  # sum of squares per 100 ms step
 
     def feed(self, samples: Samples) -> None:
         """Add the next stretch of audio."""
-        y = samples.astype(np.float64)
-        for i, (b, a) in enumerate(self._filters):
-            y, self._state[i] = lfilter(b, a, y, zi=self._state[i])
-        y = np.concatenate([self._carry, y])
+        y = np.concatenate([self._carry, self._filter(samples.astype(np.float64))])
         whole = len(y) // self._step * self._step
         if whole:
             steps = (y[:whole] ** 2).reshape(-1, self._step).sum(axis=1)
@@ -129,7 +131,7 @@ def peak_envelope(samples: Samples, floor: float = 0.0) -> Samples:
     for first in range(0, len(chosen), 256):  # bounded memory for long stretches
         group = chosen[first : first + 256]
         index = (group * _BLOCK)[:, None] + np.arange(_BLOCK + 2 * _CONTEXT)[None, :]
-        up = resample_poly(padded[index], OVERSAMPLE, 1, axis=1)
+        up = upsample_rows(padded[index].astype(np.float64), OVERSAMPLE)
         core = up[:, OVERSAMPLE * _CONTEXT : OVERSAMPLE * (_CONTEXT + _BLOCK)]
         peaks = np.abs(core).reshape(len(group), _BLOCK, OVERSAMPLE).max(axis=2)
         for row, block in enumerate(group):
@@ -161,7 +163,7 @@ def apply_gain_and_limit(samples: Samples, gain_db: float, ceiling_db: float, ra
         return out
     need = np.minimum(1.0, ceiling / np.maximum(over, 1e-12))
     window = max(1, int(0.005 * rate))
-    smooth = uniform_filter1d(minimum_filter1d(need, 2 * window + 1), window)
+    smooth = moving_average(running_min(need.astype(np.float64), 2 * window + 1), window)
     gain = np.minimum(smooth, need).astype(np.float32)  # smoothing must never let a peak through
     limited: Samples = out * gain
     return limited

@@ -18,9 +18,9 @@ from math import gcd
 from typing import TypeVar
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from .cache import Cache, content_key
+from .dsp import upsample
 from .engines import Engine, Samples, Speech
 from .errors import EngineError, RenderInterruptedError
 from .model import Essay, Section
@@ -145,11 +145,17 @@ def trim_silence(samples: Samples) -> Samples:
 
 
 def to_episode_rate(speech: Speech) -> Samples:
-    """Resample to 44.1 kHz with a polyphase filter (exact 2x for eSpeak's 22.05 kHz)."""
+    """Resample to 44.1 kHz: a NumPy polyphase filter for whole factors (eSpeak's 22.05 kHz
+    is exactly 2x), SciPy's for any other ratio."""
     if speech.sample_rate == SAMPLE_RATE:
         return speech.samples.astype(np.float32, copy=False)
-    g = gcd(SAMPLE_RATE, speech.sample_rate)
-    out = resample_poly(speech.samples, SAMPLE_RATE // g, speech.sample_rate // g)
+    if SAMPLE_RATE % speech.sample_rate == 0:
+        out = upsample(speech.samples, SAMPLE_RATE // speech.sample_rate)
+    else:
+        from scipy.signal import resample_poly  # slow to import; only for unusual rates
+
+        g = gcd(SAMPLE_RATE, speech.sample_rate)
+        out = resample_poly(speech.samples, SAMPLE_RATE // g, speech.sample_rate // g)
     return np.asarray(out, dtype=np.float32)
 
 

@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from .assemble import ChapterLayout, lay_out
+from .assemble import ChapterLayout, Repair, lay_out
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .encode import (
@@ -39,7 +39,7 @@ from .errors import AudioEssayError, RenderInterruptedError
 from .files import atomic_path, episode_slug, prepare_output_dir, write_atomic
 from .loudness import integrated_loudness, measure_steps
 from .model import Chapter, Cue, Episode, Essay, Progress
-from .narrate import SAMPLE_RATE, Voicing, completed, narrate
+from .narrate import SAMPLE_RATE, Narrator, Piece, Voicing, completed, narrate
 from .parse import load_essay
 from .tags import write_tags
 from .transcript import format_json_chapters, format_srt, format_vtt
@@ -96,6 +96,16 @@ def render(
             essay, voicing, engines, cache, jobs=settings.jobs, progress=narrated, cancel=cancel
         )
         layouts = lay_out(narration, settings.pauses)
+
+        def repair(piece: Piece) -> Samples:
+            engine = engines()
+            try:
+                samples = Narrator(engine, settings.rate).speak_piece(piece.text)
+            finally:
+                engine.close()
+            cache.store_piece(piece.key, samples, SAMPLE_RATE)
+            return samples
+
         audio_seconds = sum(layout.length for layout in layouts) / SAMPLE_RATE
 
         def encoded_one(done: int) -> None:
@@ -104,7 +114,10 @@ def render(
 
         # One gain for the whole episode, from every chapter's loudness.
         steps = _parallel(
-            layouts, lambda layout: _chapter_steps(layout, cache, cancel), settings.jobs, cancel
+            layouts,
+            lambda layout: _chapter_steps(layout, cache, repair, cancel),
+            settings.jobs,
+            cancel,
         )
         gain = _episode_gain(steps, settings)
 
@@ -112,7 +125,7 @@ def render(
         encoded_one(0)
         encoded = _parallel(
             layouts,
-            lambda layout: _encode_chapter(layout, cache, gain, settings, cancel),
+            lambda layout: _encode_chapter(layout, cache, repair, gain, settings, cancel),
             settings.jobs,
             cancel,
             encoded_one,
@@ -196,12 +209,14 @@ def _checked(items: Iterator[T], cancel: threading.Event) -> Iterator[T]:
         yield item
 
 
-def _chapter_steps(layout: ChapterLayout, cache: Cache, cancel: threading.Event) -> np.ndarray:
+def _chapter_steps(
+    layout: ChapterLayout, cache: Cache, repair: Repair, cancel: threading.Event
+) -> np.ndarray:
     """The chapter's 100 ms loudness steps, from the cache or measured now."""
     blob = cache.load_blob("loudness", layout.key)
     if blob is not None:
         return np.frombuffer(blob, dtype="<f8")
-    steps = measure_steps(_checked(layout.blocks(cache), cancel), SAMPLE_RATE)
+    steps = measure_steps(_checked(layout.blocks(cache, repair), cancel), SAMPLE_RATE)
     cache.store_blob("loudness", layout.key, steps.astype("<f8").tobytes())
     return steps
 
@@ -224,6 +239,7 @@ def _episode_gain(steps: list[np.ndarray], settings: RenderSettings) -> float:
 def _encode_chapter(
     layout: ChapterLayout,
     cache: Cache,
+    repair: Repair,
     gain: float,
     settings: RenderSettings,
     cancel: threading.Event,
@@ -234,7 +250,7 @@ def _encode_chapter(
     )
     stream = cache.load_blob("chapters", key)
     if stream is None:
-        audio: Iterator[Samples | int] = _checked(layout.audio(cache), cancel)
+        audio: Iterator[Samples | int] = _checked(layout.audio(cache, repair), cancel)
         stream = encode_stream(
             audio, settings.bitrate, SAMPLE_RATE, gain_db=gain, ceiling_db=settings.true_peak
         )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Renders from the CLI use the user cache by default; tests must never touch it.
+os.environ["AUDIOESSAY_CACHE_DIR"] = tempfile.mkdtemp(prefix="audioessay-test-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

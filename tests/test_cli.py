@@ -125,8 +125,15 @@ def test_voices_lists_engines_voices() -> None:
 
 def test_every_command_has_help() -> None:
     runner = CliRunner()
-    for command in ("render", "chapters", "inspect", "voices"):
-        result = runner.invoke(app, [command, "--help"])
+    for command in (
+        ["render"],
+        ["chapters"],
+        ["inspect"],
+        ["voices"],
+        ["cache", "info"],
+        ["cache", "clear"],
+    ):
+        result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0
         assert len(result.output) > 100
     assert all((c.callback.__doc__ or "").strip() for c in app.registered_commands if c.callback)

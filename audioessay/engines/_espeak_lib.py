@@ -150,6 +150,7 @@ class EspeakLibrary:
         if rate <= 0:
             raise EngineError("eSpeak NG failed to initialise (is its data installed?)")
         self.sample_rate = rate
+        self._selected: tuple[str, int] | None = None
         self._chunks: list[bytes] = []
         self._callback = _Callback(self._on_audio)  # kept referenced: C holds the pointer
         lib.espeak_SetSynthCallback(self._callback)
@@ -186,14 +187,25 @@ class EspeakLibrary:
                 i += 1
             return result
 
+    def select(self, voice: str, rate: int) -> None:
+        """Load a voice and set the rate (loading a voice reads files: done once, not per call)."""
+        with self._lock:
+            self._select(voice, rate)
+
+    def _select(self, voice: str, rate: int) -> None:
+        if self._selected == (voice, rate):
+            return
+        if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise EngineError(f"eSpeak NG has no voice {voice!r}")
+        self._lib.espeak_SetParameter(PARAM_RATE, rate, 0)
+        self._selected = (voice, rate)
+
     def synthesize(self, text: str, voice: str, rate: int) -> Speech:
         """Speak ``text`` synchronously; the whole utterance is returned at once."""
         encoded = text.encode("utf-8") + b"\0"
         with self._lock:
             self._chunks = []
-            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise EngineError(f"eSpeak NG has no voice {voice!r}")
-            self._lib.espeak_SetParameter(PARAM_RATE, rate, 0)
+            self._select(voice, rate)
             status = self._lib.espeak_Synth(
                 encoded, len(encoded), 0, POS_CHARACTER, 0, CHARS_UTF8 | ENDPAUSE, None, None
             )

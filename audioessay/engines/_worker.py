@@ -153,10 +153,12 @@ class _EspeakSpeaker:
 
     def __init__(self, voice: str | None, rate: int) -> None:
         from ._espeak_lib import EspeakLibrary
+        from .espeak import DEFAULT_VOICE
 
         self.library = EspeakLibrary.get()
-        self.voice = voice
+        self.voice = voice or DEFAULT_VOICE
         self.rate = rate
+        self.library.select(self.voice, rate)  # before forking: every child starts with it
 
     def voices(self) -> list[tuple[str, str, list[str], str | None]]:
         return [(v.id, v.name, list(v.languages), v.gender) for v in self.library.voices()]
@@ -165,9 +167,7 @@ class _EspeakSpeaker:
         in_child(lambda: self._speak(text, path))
 
     def _speak(self, text: str, path: str) -> None:
-        from .espeak import DEFAULT_VOICE
-
-        speech = self.library.synthesize(text, self.voice or DEFAULT_VOICE, self.rate)
+        speech = self.library.synthesize(text, self.voice, self.rate)
         pcm = (speech.samples * 32768).clip(-32768, 32767).astype("<i2").tobytes()
         with wave.open(path, "wb") as out:
             out.setnchannels(1)

@@ -1,0 +1,135 @@
+"""Benchmark audioessay against the floor: eSpeak NG's command line, then LAME, on the same text.
+
+For each input it prints, from one run: the floor (``espeak-ng -w`` then ``lame`` CBR 64 kb/s
+44.1 kHz mono), our cold render (empty cache), our warm render after editing one section, and
+the peak memory of the whole process tree (the render and its voice workers, sampled every
+20 ms), with ratios to the floor. Targets on a 2-core machine: cold <= 1.0x, warm <= 0.25x,
+peak RSS <= 300 MB for the book. Timings are wall-clock on a shared machine: read them as
+ratios measured side by side, not as absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "essays" / "leaving-las-vegas.txt"
+PYTHON = sys.executable
+
+
+def generate_book(path: Path, words: int) -> Path:
+    """A book of ``words`` words in 30 chapters, every sentence different (our own words)."""
+    rng = random.Random(1)
+    subjects = ["the keeper", "a traveller", "the river", "an old clock", "the letter", "a lamp"]
+    verbs = ["remembers", "crosses", "measures", "forgets", "answers", "carries"]
+    objects = ["the long winter", "a quiet road", "the northern hill", "an open door", "the tide"]
+    lines: list[str] = ["# A Generated Book", ""]
+    count = sentence = 0
+    chapter_words = words // 30
+    for chapter in range(1, 31):
+        lines += [f"## Chapter {chapter}", ""]
+        written = 0
+        paragraph: list[str] = []
+        while written < chapter_words:
+            sentence += 1
+            text = (
+                f"In passage {sentence}, {rng.choice(subjects)} {rng.choice(verbs)} "
+                f"{rng.choice(objects)} for the {rng.randint(2, 90)} time, and nobody minds."
+            )
+            paragraph.append(text[0].upper() + text[1:])
+            written += len(text.split())
+            if len(paragraph) == 5:
+                lines += [" ".join(paragraph), ""]
+                paragraph = []
+        if paragraph:
+            lines += [" ".join(paragraph), ""]
+        count += written
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def edit_one_section(path: Path) -> None:
+    """Change one sentence in the middle of the essay (a new sentence to speak)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    middle = len(lines) // 2
+    index = next(i for i in range(middle, len(lines)) if len(lines[i]) > 80)
+    lines[index] = lines[index] + " This sentence was added for the warm render."
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def run(command: list[str]) -> tuple[float, float]:
+    """Wall time (s) and peak RSS of the process tree (MB) of one command."""
+    start = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
+    return elapsed, peak / 2**20
+
+
+def floor(text: Path, work: Path) -> float:
+    """espeak-ng -w on the same text, then lame CBR 64 kb/s 44.1 kHz mono."""
+    wav, mp3 = work / "floor.wav", work / "floor.mp3"
+    espeak, _ = run(["espeak-ng", "-w", str(wav), "-f", str(text)])
+    lame, _ = run(["lame", "--quiet", "-b", "64", "--cbr", "-m", "m", "--resample", "44.1", str(wav), str(mp3)])
+    return espeak + lame
+
+
+def bench(name: str, essay: Path, work: Path, engine: str, jobs: int) -> dict[str, float | str]:
+    out, cache = work / "out", work / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    base = floor(essay, work)
+    render = [PYTHON, "-m", "audioessay", "render", str(essay), "-o", str(out), "--engine", engine,
+              "-j", str(jobs), "--cache-dir", str(cache), "-q"]
+    cold, cold_rss = run(render)
+    edit_one_section(essay)
+    warm, warm_rss = run(render)
+    return {"input": name, "floor": base, "cold": cold, "warm": warm, "rss": max(cold_rss, warm_rss)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engine", default="pyttsx3")
+    parser.add_argument("--jobs", type=int, default=psutil.cpu_count() or 1)
+    parser.add_argument("--book-words", type=int, default=100_000)
+    parser.add_argument("--skip-book", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="audioessay-bench-") as scratch:
+        work = Path(scratch)
+        if REFERENCE.is_file():
+            essay = work / "leaving-las-vegas.txt"
+            shutil.copy(REFERENCE, essay)
+            rows.append(bench("reference essay (1,527 words)", essay, work, args.engine, args.jobs))
+        else:
+            print(f"skipping the reference essay: {REFERENCE} is absent", file=sys.stderr)
+        if not args.skip_book:
+            book = generate_book(work / "book.md", args.book_words)
+            rows.append(bench(f"generated book ({args.book_words:,} words)", book, work, args.engine, args.jobs))
+    print(f"engine {args.engine}, --jobs {args.jobs}, {psutil.cpu_count()} cores")
+    print(f"{'input':34} {'floor':>8} {'cold':>8} {'ratio':>6} {'warm':>8} {'ratio':>6} {'peak RSS':>9}")
+    for row in rows:
+        f, c, w = float(row["floor"]), float(row["cold"]), float(row["warm"])
+        print(f"{row['input']:34} {f:7.2f}s {c:7.2f}s {c / f:5.2f}x {w:7.2f}s {w / f:5.2f}x {float(row['rss']):6.0f} MB")
+    print("targets: cold <= 1.00x, warm <= 0.25x, peak RSS <= 300 MB")
+
+
+if __name__ == "__main__":
+    main()

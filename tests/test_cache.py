@@ -1,0 +1,216 @@
+"""The audio cache: hits, misses, corruption, re-rendering only what an edit changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audioessay import RenderSettings, render
+from audioessay import pipeline as pipeline_module
+from audioessay.cache import Cache
+from audioessay.engines.fake import FakeEngine
+
+from . import judges
+from .conftest import write
+
+SECTIONS = 8
+
+
+def book(edit: int | None = None) -> str:
+    """An essay of eight sections; ``edit`` changes one sentence of that section."""
+    parts = ["# A Cached Essay", "", "An opening paragraph with a few words in it.", ""]
+    for n in range(1, SECTIONS + 1):
+        extra = " This sentence was edited." if n == edit else ""
+        parts += [f"## Section {n}", "", f"Section {n} says one thing. Then another.{extra}", ""]
+    return "\n".join(parts)
+
+
+class Counter:
+    """Counts engine calls and chapter encodings by wrapping the real functions."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.spoken: list[str] = []
+        self.encoded = 0
+        original = FakeEngine.synthesize
+        encode = pipeline_module.encode_stream
+
+        def synthesize(engine: FakeEngine, text: str):  # type: ignore[no-untyped-def]
+            self.spoken.append(text)
+            return original(engine, text)
+
+        def encode_stream(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.encoded += 1
+            return encode(*args, **kwargs)
+
+        monkeypatch.setattr(FakeEngine, "synthesize", synthesize)
+        monkeypatch.setattr(pipeline_module, "encode_stream", encode_stream)
+
+    def reset(self) -> None:
+        self.spoken.clear()
+        self.encoded = 0
+
+
+def settings(tmp_path: Path, jobs: int = 2) -> RenderSettings:
+    return RenderSettings(
+        engine="fake",
+        rate=240,
+        output_dir=tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+        jobs=jobs,
+    )
+
+
+def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counter = Counter(monkeypatch)
+    essay = write(tmp_path, "cached.md", book())
+    first = render(essay, settings(tmp_path))
+    # Each distinct text is spoken once: title, opening, 8 headings, 8 first sentences, and
+    # "Then another.", which all eight sections share.
+    assert len(counter.spoken) == 1 + 1 + SECTIONS + SECTIONS + 1
+    assert counter.encoded == SECTIONS + 1
+    original = first.files["mp3"].read_bytes()
+
+    counter.reset()  # unchanged: nothing is spoken or encoded again, same bytes
+    again = render(essay, settings(tmp_path))
+    assert counter.spoken == [] and counter.encoded == 0
+    assert again.files["mp3"].read_bytes() == original
+
+    counter.reset()  # one section edited: one sentence spoken, one chapter encoded
+    essay.write_text(book(edit=5))
+    edited = render(essay, settings(tmp_path))
+    assert counter.spoken == ["This sentence was edited."]
+    assert counter.encoded == 1
+    judges.check_episode(
+        edited.files["mp3"], ["A Cached Essay"] + [f"Section {n}" for n in range(1, 9)]
+    )
+
+    counter.reset()  # and the result is what a render from an empty cache gives
+    cold = render(
+        essay, RenderSettings(engine="fake", rate=240, output_dir=tmp_path / "cold", jobs=1)
+    )
+    assert cold.files["mp3"].read_bytes() == edited.files["mp3"].read_bytes()
+
+
+def test_corrupt_and_truncated_entries_are_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = Counter(monkeypatch)
+    essay = write(tmp_path, "cached.md", book())
+    original = render(essay, settings(tmp_path)).files["mp3"].read_bytes()
+    cache_root = tmp_path / "cache"
+    pieces = sorted((cache_root / "pieces").rglob("*.pcm"))
+    streams = sorted((cache_root / "chapters").rglob("*.bin"))
+    pieces[0].write_bytes(pieces[0].read_bytes()[:-100])  # truncated
+    damaged = bytearray(pieces[1].read_bytes())
+    damaged[-1] ^= 0xFF  # one flipped bit in the audio
+    pieces[1].write_bytes(bytes(damaged))
+    pieces[2].write_bytes(b"")  # emptied
+    streams[0].write_bytes(streams[0].read_bytes()[:50])
+    counter.reset()
+    rebuilt = render(essay, settings(tmp_path))
+    assert counter.encoded == 1  # the damaged chapter stream, and only it, encoded again
+    # With every stream and loudness entry gone, each piece is read, and the damaged ones
+    # (found at narration by their size, or when read by their checksum) are spoken again.
+    for kind in ("chapters", "loudness"):
+        for entry in (cache_root / kind).rglob("*.bin"):
+            entry.unlink()
+    for piece, data in zip(pieces[3:6], [b"", b"x", b"AEPC"], strict=True):
+        piece.write_bytes(data if data else piece.read_bytes()[:-2])
+    flipped = bytearray(pieces[6].read_bytes())
+    flipped[-3] ^= 0x01
+    pieces[6].write_bytes(bytes(flipped))
+    counter.reset()
+    rebuilt = render(essay, settings(tmp_path))
+    # Pieces 3-6 just damaged, and piece 1, whose flipped bit the first re-render never read
+    # (its chapter stream was cached); pieces 0 and 2 were already rebuilt then.
+    assert len(counter.spoken) == 5
+    assert rebuilt.files["mp3"].read_bytes() == original
+    cache = Cache(cache_root)
+    assert all(cache.load_piece(p.stem) is not None for p in pieces[:7])
+
+
+def test_no_cache_leaves_the_cache_alone(tmp_path: Path) -> None:
+    essay = write(tmp_path, "cached.md", book())
+    no_cache = RenderSettings(engine="fake", rate=240, output_dir=tmp_path / "out", cache_dir=None)
+    render(essay, no_cache)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_cache_commands_and_environment(tmp_path: Path) -> None:
+    cache_dir = tmp_path / "env-cache"
+    env = {**os.environ, "AUDIOESSAY_CACHE_DIR": str(cache_dir)}
+    essay = write(tmp_path, "cached.md", book())
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "audioessay", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+
+    assert (
+        cli("render", str(essay), "-o", str(tmp_path / "o"), "--engine", "fake", "-q").returncode
+        == 0
+    )
+    info = json.loads(cli("cache", "info", "--json").stdout)
+    assert info["path"] == str(cache_dir) and info["entries"] > 20 and info["bytes"] > 0
+    cleared = cli("cache", "clear")
+    assert cleared.returncode == 0 and "Removed" in cleared.stdout
+    assert json.loads(cli("cache", "info", "--json").stdout)["entries"] == 0
+    other = tmp_path / "flag-cache"
+    assert (
+        cli(
+            "render",
+            str(essay),
+            "-o",
+            str(tmp_path / "o"),
+            "--engine",
+            "fake",
+            "-q",
+            "--cache-dir",
+            str(other),
+        ).returncode
+        == 0
+    )
+    assert any(other.rglob("*.pcm"))
+    assert json.loads(cli("cache", "info", "--json").stdout)["entries"] == 0
+
+
+def test_batch_over_a_directory_with_one_bad_file(tmp_path: Path) -> None:
+    folder = tmp_path / "essays"
+    (folder / "nested").mkdir(parents=True)
+    write(folder, "b-second.md", "# Second\n\nThe second essay.\n")
+    write(folder / "nested", "c-third.txt", "The third essay is plain text.\n")
+    (folder / "a-broken.txt").write_bytes(b"\xff\xfe\x00\x01binary")
+    (folder / "notes.json").write_text("{}")  # not an essay: ignored
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "audioessay",
+            "render",
+            str(folder),
+            "-o",
+            str(tmp_path / "out"),
+            "--engine",
+            "fake",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    assert [e["title"] for e in summary["episodes"]] == ["Second", "C Third"]
+    assert [Path(e["source"]).name for e in summary["errors"]] == ["a-broken.txt"]
+    assert "a-broken.txt" in result.stderr and "binary" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.mp3")) == ["c-third.mp3", "second.mp3"]

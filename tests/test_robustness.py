@@ -1,0 +1,226 @@
+"""Parallel determinism, interruption and memory, on the real voices and the real encoder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from . import judges
+from .conftest import EXAMPLE, write
+
+pytestmark = pytest.mark.real
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "audioessay", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or dict(os.environ),
+    )
+
+
+def long_essay(tmp_path: Path, words: int, name: str = "long.md") -> Path:
+    """A generated essay (our own words) of about ``words`` words in twelve sections."""
+    sentences = [
+        f"Paragraph {n} of this generated essay counts its own sentences, and this is number {k}."
+        for n in range(words // 60)
+        for k in range(4)
+    ]
+    parts = ["# A Long Generated Essay", ""]
+    per_section = max(1, len(sentences) // 12)
+    for index in range(0, len(sentences), per_section):
+        parts += [
+            f"## Part {index // per_section + 1}",
+            "",
+            " ".join(sentences[index : index + per_section]),
+            "",
+        ]
+    return write(tmp_path, name, "\n".join(parts))
+
+
+def pieces_in(cache: Path) -> int:
+    return sum(1 for _ in cache.rglob("*.pcm")) if cache.exists() else 0
+
+
+def finals(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if not p.name.startswith(".")) if out.exists() else []
+
+
+def assert_complete(paths: list[Path]) -> None:
+    """Every file under a final name is whole: the judges accept it."""
+    for path in paths:
+        if path.suffix == ".mp3":
+            assert judges.mp3val_problems(path) == []
+            assert judges.ffmpeg_decode_errors(path) == ""
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix == ".vtt":
+            assert judges.vtt_errors(path)[0] == []
+
+
+@pytest.mark.parametrize("engine", ["pyttsx3", "espeak"])
+def test_output_is_byte_identical_whatever_jobs_is(tmp_path: Path, engine: str) -> None:
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        process = cli(
+            "render",
+            str(EXAMPLE),
+            "-o",
+            str(out),
+            "--engine",
+            engine,
+            "-j",
+            jobs,
+            "--cache-dir",
+            str(tmp_path / f"cache{jobs}"),
+            "-q",
+        )
+        assert process.wait(timeout=600) == 0, process.stderr.read() if process.stderr else ""
+        outputs.append({p.name: p.read_bytes() for p in finals(out)})
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) == 4
+
+
+def test_kill_9_leaves_previous_outputs_or_none_and_resumes(tmp_path: Path) -> None:
+    essay = long_essay(tmp_path, 3000)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    args = (
+        "render",
+        str(essay),
+        "-o",
+        str(out),
+        "--engine",
+        "espeak",
+        "-j",
+        "2",
+        "--cache-dir",
+        str(cache),
+        "-q",
+    )
+
+    # Killed while narrating: nothing under a final name.
+    process = cli(*args)
+    deadline = time.monotonic() + 300
+    while pieces_in(cache) < 20 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = pieces_in(cache)
+    assert done_before >= 20
+    assert finals(out) == []
+
+    # Rerun: resumes from the cache and completes.
+    process = cli(*args, "--json")
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    total = pieces_in(cache)
+    assert total > done_before  # only the rest was spoken; the first pieces were reused
+    previous = {p.name: p.read_bytes() for p in finals(out)}
+    assert_complete(finals(out))
+
+    # Killed while the new MP3 is being written: the previous complete files stay.
+    essay.write_text(essay.read_text().replace("number 3.", "number 3, now edited.", 1))
+    for kind in ("chapters", "loudness"):  # make the final stage long enough to catch
+        for entry in (cache / kind).rglob("*.bin"):
+            entry.unlink()
+    process = cli(*args)
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(p.name.endswith(".part") for p in out.iterdir()):
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    process.wait()
+    now = finals(out)
+    assert_complete(now)
+    assert {p.name for p in now} == set(previous)
+    mp3 = next(p for p in now if p.suffix == ".mp3")
+    assert mp3.read_bytes() == previous[mp3.name]
+    assert any(p.name.endswith(".part") for p in out.iterdir())  # what the kill left behind
+
+    # The next render finishes the edit and sweeps the dead render's temporary files away.
+    process = cli(*args)
+    assert process.wait(timeout=600) == 0
+    assert not any(p.name.endswith(".part") for p in out.iterdir())
+    assert mp3.read_bytes() != previous[mp3.name]
+    assert_complete(finals(out))
+
+
+def test_ctrl_c_stops_cleanly_with_exit_code_130(tmp_path: Path) -> None:
+    essay = long_essay(tmp_path, 6000)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    process = cli(
+        "render",
+        str(essay),
+        "-o",
+        str(out),
+        "--engine",
+        "pyttsx3",
+        "-j",
+        "2",
+        "--cache-dir",
+        str(cache),
+        "-q",
+    )
+    deadline = time.monotonic() + 300
+    while pieces_in(cache) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    took = time.monotonic() - sent
+    print(f"Ctrl-C to exit: {took:.2f} s")  # the README reports it; not asserted (noisy machines)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert not out.exists() or list(out.iterdir()) == []  # no temp or partial files
+    assert not list(cache.rglob(".*.tmp"))
+
+
+def test_memory_does_not_grow_with_essay_length(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil") if not os.environ.get("CI") else __import__("psutil")
+    peaks = {}
+    for words in (2000, 40000):
+        essay = long_essay(tmp_path, words, f"essay-{words}.md")
+        process = psutil.Popen(
+            [
+                sys.executable,
+                "-m",
+                "audioessay",
+                "render",
+                str(essay),
+                "-o",
+                str(tmp_path / "out"),
+                "--engine",
+                "fake",
+                "--rate",
+                "450",
+                "-j",
+                "2",
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "-q",
+            ],
+        )
+        peak = 0
+        while process.poll() is None:
+            try:
+                tree = [process, *process.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            except psutil.NoSuchProcess:
+                pass
+            time.sleep(0.02)
+        assert process.returncode == 0
+        peaks[words] = peak / 2**20
+    print(f"peak RSS (MB) by essay length: {peaks}")
+    assert peaks[40000] < 300
+    assert peaks[40000] < peaks[2000] + 60  # twenty times the words, about the same memory
