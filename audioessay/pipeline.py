@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from .assemble import ChapterLayout, Repair, lay_out
+from .assemble import ChapterLayout, lay_out
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .encode import (
@@ -77,76 +77,41 @@ def render(
     settings = settings.with_essay(essay.settings, explicit).validate()
     out_dir = prepare_output_dir(settings.output_dir)
     slug = episode_slug(essay.metadata.title, source)
-    cancel = cancel or threading.Event()
+    files = {
+        "mp3": out_dir / f"{slug}.mp3",
+        "chapters": out_dir / f"{slug}.chapters.json",
+        "vtt": out_dir / f"{slug}.vtt",
+        "srt": out_dir / f"{slug}.srt",
+    }
 
     with _open_cache(settings) as cache:
+        run = _Run(settings, cache, cancel or threading.Event(), progress)
+
         # Narrate every sentence (only what the cache lacks), then lay out pieces and pauses.
-        probe = create_engine(settings.engine, settings.voice, settings.rate)
-        voicing = Voicing(probe.identity, settings.voice, settings.rate, probe.max_chars)
-        probe.close()
-
-        def engines() -> Engine:
-            return create_engine(settings.engine, settings.voice, settings.rate)
-
-        def narrated(done: int, total: int, audio: float) -> None:
-            if progress is not None:
-                progress(Progress("narrate", done, total, audio))
-
         narration = narrate(
-            essay, voicing, engines, cache, jobs=settings.jobs, progress=narrated, cancel=cancel
-        )
+            essay, run.voicing(), run.engine, cache,
+            jobs=settings.jobs, progress=run.narrated, cancel=run.cancel,
+        )  # fmt: skip
         layouts = lay_out(narration, settings.pauses)
 
-        def repair(piece: Piece) -> Samples:
-            engine = engines()
-            try:
-                samples = Narrator(engine, settings.rate).speak_piece(piece.text)
-            finally:
-                engine.close()
-            cache.store_piece(piece.key, samples, SAMPLE_RATE)
-            return samples
-
-        audio_seconds = sum(layout.length for layout in layouts) / SAMPLE_RATE
-
-        def encoded_one(done: int) -> None:
-            if progress is not None:
-                progress(Progress("encode", done, len(layouts), audio_seconds))
-
         # One gain for the whole episode, from every chapter's loudness.
-        steps = _parallel(
-            layouts,
-            lambda layout: _chapter_steps(layout, cache, repair, cancel),
-            settings.jobs,
-            cancel,
-        )
+        steps = run.each(layouts, run.chapter_steps)
         gain = _episode_gain(steps, settings)
 
         # Limit and encode each chapter as its own MP3 stream; times come from its frames.
-        encoded_one(0)
-        encoded = _parallel(
-            layouts,
-            lambda layout: _encode_chapter(layout, cache, repair, gain, settings, cancel),
-            settings.jobs,
-            cancel,
-            encoded_one,
-        )
+        encoded = run.each(layouts, lambda layout: run.encode_chapter(layout, gain), report=True)
         chapters, cues, duration = place(layouts, [c.frames for c in encoded])
 
-        # Write the tagged MP3 (tag first, then the streams) and the sidecars, each atomically.
-        files = {
-            "mp3": out_dir / f"{slug}.mp3",
-            "chapters": out_dir / f"{slug}.chapters.json",
-            "vtt": out_dir / f"{slug}.vtt",
-            "srt": out_dir / f"{slug}.srt",
-        }
+        # The tagged MP3: the tag first, then the chapter streams, written atomically.
         with atomic_path(files["mp3"]) as tmp:
             write_tags(tmp, essay.metadata, chapters, duration, describe(essay), settings.cover)
             with tmp.open("ab") as out:
                 for chapter in encoded:
-                    out.write(_load_stream(cache, chapter.key))
-    write_atomic(
-        files["chapters"], format_json_chapters(chapters, essay.metadata, files["mp3"].name)
-    )
+                    out.write(run.stream(chapter.key))
+
+    # The sidecars, each atomically.
+    chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
+    write_atomic(files["chapters"], chapters_json)
     write_atomic(files["vtt"], format_vtt(cues))
     write_atomic(files["srt"], format_srt(cues))
     return Episode(
@@ -158,6 +123,92 @@ def render(
         cues=tuple(cues),
         files=files,
     )
+
+
+@dataclass
+class _Run:
+    """What the stages of one render share: its settings, cache, cancellation and progress."""
+
+    settings: RenderSettings
+    cache: Cache
+    cancel: threading.Event
+    progress: Callable[[Progress], None] | None
+    audio_seconds: float = 0.0
+
+    def engine(self) -> Engine:
+        """A new engine instance (one per narrating thread)."""
+        return create_engine(self.settings.engine, self.settings.voice, self.settings.rate)
+
+    def voicing(self) -> Voicing:
+        """How this render's voice sounds, for the cache keys of its pieces."""
+        probe = self.engine()
+        try:
+            return Voicing(probe.identity, self.settings.voice, self.settings.rate, probe.max_chars)
+        finally:
+            probe.close()
+
+    def narrated(self, done: int, total: int, audio: float) -> None:
+        self.audio_seconds = audio
+        if self.progress is not None:
+            self.progress(Progress("narrate", done, total, audio))
+
+    def repair(self, piece: Piece) -> Samples:
+        """Speak a piece again whose cached audio turned out to be damaged."""
+        engine = self.engine()
+        try:
+            samples = Narrator(engine, self.settings.rate).speak_piece(piece.text)
+        finally:
+            engine.close()
+        self.cache.store_piece(piece.key, samples, SAMPLE_RATE)
+        return samples
+
+    def each(
+        self, layouts: list[ChapterLayout], func: Callable[[ChapterLayout], R], report: bool = False
+    ) -> list[R]:
+        """``func`` over every chapter on ``jobs`` threads, reporting encoding progress."""
+
+        def done(count: int) -> None:
+            if report and self.progress is not None:
+                self.progress(Progress("encode", count, len(layouts), self.audio_seconds))
+
+        done(0)
+        return _parallel(layouts, func, self.settings.jobs, self.cancel, done)
+
+    def chapter_steps(self, layout: ChapterLayout) -> np.ndarray:
+        """The chapter's 100 ms loudness steps, from the cache or measured now."""
+        blob = self.cache.load_blob("loudness", layout.key)
+        if blob is not None:
+            return np.frombuffer(blob, dtype="<f8")
+        blocks = _checked(layout.blocks(self.cache, self.repair), self.cancel)
+        steps = measure_steps(blocks, SAMPLE_RATE)
+        self.cache.store_blob("loudness", layout.key, steps.astype("<f8").tobytes())
+        return steps
+
+    def encode_chapter(self, layout: ChapterLayout, gain: float) -> EncodedChapter:
+        """The chapter's MP3 stream: reused from the cache when nothing about it changed."""
+        settings = self.settings
+        key = content_key(
+            "stream", layout.key, gain, settings.true_peak, encoder_identity(settings.bitrate)
+        )
+        stream = self.cache.load_blob("chapters", key)
+        if stream is None:
+            audio: Iterator[Samples | int] = _checked(
+                layout.audio(self.cache, self.repair), self.cancel
+            )
+            stream = encode_stream(
+                audio, settings.bitrate, SAMPLE_RATE, gain_db=gain, ceiling_db=settings.true_peak
+            )
+            self.cache.store_blob("chapters", key, stream)
+        return EncodedChapter(key, count_frames(stream))
+
+    def stream(self, key: str) -> bytes:
+        """An encoded chapter stream, which must still be in the cache."""
+        stream = self.cache.load_blob("chapters", key)
+        if stream is None:
+            raise AudioEssayError(
+                "an encoded chapter vanished from the cache during the render; render again"
+            )
+        return stream
 
 
 @contextlib.contextmanager
@@ -209,18 +260,6 @@ def _checked(items: Iterator[T], cancel: threading.Event) -> Iterator[T]:
         yield item
 
 
-def _chapter_steps(
-    layout: ChapterLayout, cache: Cache, repair: Repair, cancel: threading.Event
-) -> np.ndarray:
-    """The chapter's 100 ms loudness steps, from the cache or measured now."""
-    blob = cache.load_blob("loudness", layout.key)
-    if blob is not None:
-        return np.frombuffer(blob, dtype="<f8")
-    steps = measure_steps(_checked(layout.blocks(cache, repair), cancel), SAMPLE_RATE)
-    cache.store_blob("loudness", layout.key, steps.astype("<f8").tobytes())
-    return steps
-
-
 def _episode_gain(steps: list[np.ndarray], settings: RenderSettings) -> float:
     """The gain (dB) that brings the episode to the target, on a 0.25 dB grid.
 
@@ -234,37 +273,6 @@ def _episode_gain(steps: list[np.ndarray], settings: RenderSettings) -> float:
         return 0.0
     ideal = settings.loudness - ENCODER_GAIN_DB - measured
     return round(ideal / GAIN_STEP_DB) * GAIN_STEP_DB
-
-
-def _encode_chapter(
-    layout: ChapterLayout,
-    cache: Cache,
-    repair: Repair,
-    gain: float,
-    settings: RenderSettings,
-    cancel: threading.Event,
-) -> EncodedChapter:
-    """The chapter's MP3 stream: reused from the cache when nothing about it changed."""
-    key = content_key(
-        "stream", layout.key, gain, settings.true_peak, encoder_identity(settings.bitrate)
-    )
-    stream = cache.load_blob("chapters", key)
-    if stream is None:
-        audio: Iterator[Samples | int] = _checked(layout.audio(cache, repair), cancel)
-        stream = encode_stream(
-            audio, settings.bitrate, SAMPLE_RATE, gain_db=gain, ceiling_db=settings.true_peak
-        )
-        cache.store_blob("chapters", key, stream)
-    return EncodedChapter(key, count_frames(stream))
-
-
-def _load_stream(cache: Cache, key: str) -> bytes:
-    stream = cache.load_blob("chapters", key)
-    if stream is None:
-        raise AudioEssayError(
-            "an encoded chapter vanished from the cache during the render; render again"
-        )
-    return stream
 
 
 def place(
