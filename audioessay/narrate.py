@@ -290,7 +290,10 @@ def _synthesize(
             future.cancel()
         with lock:
             for engine in created:  # also unblocks threads waiting on a worker process
-                engine.close()
+                try:
+                    engine.close()
+                except Exception:  # cleanup must never hide why the render stopped
+                    log.debug("closing an engine failed", exc_info=True)
         pool.shutdown(wait=True)
 
 

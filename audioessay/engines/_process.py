@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import tempfile
+import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -33,38 +34,42 @@ class ProcessEngine:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"audioessay-{self.name}-")
         self._count = 0
         self._closed = False
+        self._lock = threading.Lock()
+        """Guards the worker handles: a render's main thread closes engines while narrating
+        threads may be restarting them."""
 
     @property
     def identity(self) -> str:
         raise NotImplementedError
 
     def _start(self) -> Connection:
-        if self._closed:
-            raise EngineError(f"the {self.name} engine was closed")
-        if self._conn is not None and self._process is not None and self._process.is_alive():
-            return self._conn
-        self._stop()
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        process = ctx.Process(
-            target=serve, args=(child, self.backend, self.voice, self.rate), daemon=True
-        )
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
+        with self._lock:
+            if self._closed:
+                raise EngineError(f"the {self.name} engine was closed")
+            if self._conn is not None and self._process is not None and self._process.is_alive():
+                return self._conn
+            old = self._detach()
+            ctx = multiprocessing.get_context("spawn")
+            parent, child = ctx.Pipe()
+            process = ctx.Process(
+                target=serve, args=(child, self.backend, self.voice, self.rate), daemon=True
+            )
+            process.start()
+            child.close()
+            self._process, self._conn = process, parent
+        _shut_down(*old)
         return parent
 
+    def _detach(self) -> tuple[Connection | None, BaseProcess | None]:
+        """Take the worker's handles away (under the lock), to shut them down outside it."""
+        old = (self._conn, self._process)
+        self._conn = self._process = None
+        return old
+
     def _stop(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(OSError, ValueError):  # the worker may be gone already
-                self._conn.send(None)
-            self._conn.close()
-        if self._process is not None:
-            self._process.join(timeout=1)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-        self._process = self._conn = None
+        with self._lock:
+            old = self._detach()
+        _shut_down(*old)
 
     def _request(self, request: tuple[Any, ...]) -> Any:
         """Send one request; on a dead or hung worker restart it and raise."""
@@ -101,10 +106,25 @@ class ProcessEngine:
             path.unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Stop the worker and remove its scratch directory."""
-        self._closed = True
-        self._stop()
+        """Stop the worker and remove its scratch directory (safe from any thread, twice)."""
+        with self._lock:
+            self._closed = True
+            old = self._detach()
+        _shut_down(*old)
         self._tmp.cleanup()
+
+
+def _shut_down(conn: Connection | None, process: BaseProcess | None) -> None:
+    """Ask a worker to stop, and make sure it has."""
+    if conn is not None:
+        with contextlib.suppress(OSError, ValueError):  # the worker may be gone already
+            conn.send(None)
+        conn.close()
+    if process is not None:
+        process.join(timeout=1)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def read_wav(path: Path) -> Speech:
