@@ -11,16 +11,12 @@ from audioessay.parse import load_essay, split_sentences, title_from_filename
 
 from .conftest import write
 
-REFERENCE_TITLES = [
-    "Leaving Las Vegas",
-    "The Introduction: A Woman in Control of Nothing and Everything",
-    "The Pact: Love Without Redemption",
-    "The Performance: Fearless, Vulnerable, Unsentimental",
-    "The Descent: Violence, Loneliness, and Loss",
-    "The Aftermath: A Love That Outlives",
-    "Elisabeth Shue’s Masterpiece",
-    "The Angel in the Desert",
-]
+
+def reference_headings(path: Path) -> list[str]:
+    """The reference essay's headings, read from the file itself (never copied here): its
+    non-empty lines without final punctuation, which are exactly its seven bare headings."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if line and line[-1] not in '.!?…"”’)']
 
 
 def texts(essay_path: Path) -> list[str]:
@@ -30,7 +26,9 @@ def texts(essay_path: Path) -> list[str]:
 
 def test_reference_essay_has_eight_chapters(reference: Path) -> None:
     essay = load_essay(reference)
-    assert [s.title for s in essay.sections] == REFERENCE_TITLES
+    headings = reference_headings(reference)
+    assert len(headings) == 7
+    assert [s.title for s in essay.sections] == ["Leaving Las Vegas", *headings]
     assert essay.metadata.title == "Leaving Las Vegas"
     assert not essay.sections[0].spoken_title  # the opening is announced by the episode title
     assert all(s.spoken_title for s in essay.sections[1:])
