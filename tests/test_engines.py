@@ -81,8 +81,8 @@ def test_long_sentences_split_at_clauses_then_words() -> None:
 def test_pyttsx3_speaks_and_survives_its_worker_dying() -> None:
     engine = Pyttsx3Engine(voice=None, rate=175)
     try:
-        first = engine.synthesize("The worker speaks this sentence.")
-        assert first.sample_rate == 22050 and first.duration > 1.0
+        first = Narrator(engine, 175).speak_piece("The worker speaks this sentence.")
+        assert len(first) > 44100  # retried as in narration: pyttsx3 fails now and then
         assert engine._process is not None
         engine._process.kill()  # a native crash, as far as the parent can tell
         engine._process.join()
@@ -98,7 +98,7 @@ def test_pyttsx3_voices_and_voice_selection() -> None:
     assert "gmw/en-us" in ids and len(ids) > 50
     engine = create_engine("pyttsx3", "gmw/en-us", 200)
     try:
-        assert engine.synthesize("Hello.").duration > 0.2
+        assert len(Narrator(engine, 200).speak_piece("Hello.")) > 0.2 * 44100
     finally:
         engine.close()
 
@@ -175,7 +175,14 @@ def test_pyttsx3_output_shorter_than_espeak_reference_is_rejected(tmp_path: Path
     speaker = _worker._Pyttsx3Speaker(None, 175)
     text = "The kettle sings before the rain arrives."
     path = tmp_path / "piece.wav"
-    speaker.speak(text, str(path))  # the real thing passes
+    for _ in range(5):  # the real thing passes (pyttsx3 may need a retry, as in narration)
+        try:
+            speaker.speak(text, str(path))
+            break
+        except RuntimeError:
+            continue
+    else:
+        pytest.fail("pyttsx3 failed five times on a plain sentence")
     with wave.open(str(path)) as whole:
         frames = whole.getnframes()
         data = whole.readframes(frames)
