@@ -76,12 +76,6 @@ def encode_stream(
     return bytes(out)
 
 
-def encode_mp3(samples: Samples, bitrate: int, rate: int = 44100) -> tuple[bytes, int]:
-    """Encode mono float samples as they are; return the MP3 bytes and their frame count."""
-    data = encode_stream([samples], bitrate, rate, ceiling_db=math.inf)
-    return data, count_frames(data)
-
-
 def count_frames(data: bytes) -> int:
     """Count MPEG-1 Layer III frames, checking that they tile the data exactly."""
     pos = frames = 0

@@ -57,15 +57,16 @@ def ffprobe(path: Path) -> dict[str, Any]:
     return json.loads(out)  # type: ignore[no-any-return]
 
 
+def mp3val_info(path: Path) -> str:
+    """What ``mp3val`` prints about a file."""
+    return subprocess.run([require("mp3val"), str(path)], capture_output=True, text=True).stdout
+
+
 def mp3val_problems(path: Path) -> list[str]:
     """Every WARNING or PROBLEM line mp3val prints (its exit code is 0 regardless)."""
-    out = subprocess.run([require("mp3val"), str(path)], capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines() if "WARNING" in line or "PROBLEM" in line]
-
-
-def mp3val_info(path: Path) -> str:
-    out = subprocess.run([require("mp3val"), str(path)], capture_output=True, text=True)
-    return out.stdout
+    return [
+        line for line in mp3val_info(path).splitlines() if "WARNING" in line or "PROBLEM" in line
+    ]
 
 
 def ffmpeg_decode_errors(path: Path) -> str:
