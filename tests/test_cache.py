@@ -16,7 +16,7 @@ from audioessay.cache import Cache
 from audioessay.engines.fake import FakeEngine
 
 from . import judges
-from .conftest import write
+from .conftest import run_cli, write
 
 SECTIONS = 8
 
@@ -147,13 +147,7 @@ def test_cache_commands_and_environment(tmp_path: Path) -> None:
     essay = write(tmp_path, "cached.md", book())
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "audioessay", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        return run_cli(*args, env=env)
 
     assert (
         cli("render", str(essay), "-o", str(tmp_path / "o"), "--engine", "fake", "-q").returncode

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,9 @@ from typer.testing import CliRunner
 
 from audioessay.cli import app
 
-from .conftest import EXAMPLE, write
+from .conftest import EXAMPLE, run_cli, write
 
 GOOD = "# Title\n\nSome body text here.\n"
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real console entry point in a subprocess, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "audioessay", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 def assert_clean_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
