@@ -35,6 +35,8 @@ class SampleCue:
     start: int
     end: int
     text: str
+    paragraph: int | None = None
+    """Paragraph index within the chapter; None for a spoken title."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class ChapterLayout:
     level: int
     segments: tuple[Segment, ...]
     cues: tuple[SampleCue, ...]
+    heading: bool = True
+    """Whether the chapter's title is spoken (not for the opening, which the intro names)."""
 
     @property
     def length(self) -> int:
@@ -95,7 +99,7 @@ class _ChapterBuilder:
         self.cues: list[SampleCue] = []
         self.position = 0
 
-    def add(self, utterance: Utterance, pause_before: float) -> None:
+    def add(self, utterance: Utterance, pause_before: float, paragraph: int | None = None) -> None:
         for index, piece in enumerate(utterance.pieces):
             gap = pause_before if index == 0 else self.pauses.clause
             if self.position:
@@ -103,7 +107,7 @@ class _ChapterBuilder:
             start = self.position
             self.segments.append(piece)
             self.position += piece.length
-            self.cues.append(SampleCue(start, self.position, piece.text))
+            self.cues.append(SampleCue(start, self.position, piece.text, paragraph))
 
     def _silence(self, seconds: float) -> None:
         samples = round(seconds * SAMPLE_RATE)
@@ -111,9 +115,9 @@ class _ChapterBuilder:
             self.segments.append(samples)
             self.position += samples
 
-    def finish(self, title: str, level: int, trailing: float) -> ChapterLayout:
+    def finish(self, title: str, level: int, trailing: float, heading: bool) -> ChapterLayout:
         self._silence(trailing)
-        return ChapterLayout(title, level, tuple(self.segments), tuple(self.cues))
+        return ChapterLayout(title, level, tuple(self.segments), tuple(self.cues), heading)
 
 
 def lay_out(narration: Narration, pauses: Pauses) -> list[ChapterLayout]:
@@ -135,7 +139,9 @@ def lay_out(narration: Narration, pauses: Pauses) -> list[ChapterLayout]:
                     pause = pauses.sentence
                 elif p_index:
                     pause = pauses.paragraph
-                builder.add(utterance, pause)
+                builder.add(utterance, pause, p_index)
         trailing = pauses.chapter if index < last else pauses.paragraph
-        chapters.append(builder.finish(narrated.section.title, narrated.section.level, trailing))
+        section = narrated.section
+        heading = narrated.heading is not None
+        chapters.append(builder.finish(section.title, section.level, trailing, heading))
     return chapters

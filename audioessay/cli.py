@@ -98,8 +98,18 @@ def render(
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show errors only.")] = False,
+    feed: Annotated[
+        bool,
+        typer.Option("--feed", help="Then rebuild the output folder's podcast feed and pages."),
+    ] = False,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the output folder is published (implies --feed; kept in podcast.toml)."
+        ),
+    ] = None,
 ) -> None:
-    """Render essays into chaptered MP3s with chapters JSON, WebVTT and SRT transcripts."""
+    """Render essays into chaptered MP3s with chapters JSON, WebVTT, SRT and an HTML page."""
     import os
 
     from .cache import default_cache_dir
@@ -149,13 +159,116 @@ def render(
                 f"✓ {episode.files['mp3']}  {_clock(episode.duration)}, "
                 f"{len(episode.chapters)} chapters"
             )
+    payload: dict[str, Any] = {"episodes": episodes}
+    if feed or base_url:
+        # Published even when some essays failed: the ones that rendered are complete.
+        payload["feed"] = _publish(output, {"base_url": base_url}, quiet or as_json)
     if as_json:
-        payload: dict[str, Any] = {"episodes": episodes}
         if failures:
             payload["errors"] = failures
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     if failures:
         raise typer.Exit(code=1)
+
+
+def _publish(directory: Path, overrides: dict[str, Any], quiet: bool) -> dict[str, Any]:
+    """Rebuild the folder's feed and pages, report what was written, return it as JSON data."""
+    from .publish import publish
+
+    publication = _run(lambda: publish(directory, overrides))
+    for warning in publication.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+    if not quiet:
+        if publication.created_settings:
+            typer.echo(f"Created {publication.settings} (edit it to describe your podcast)")
+        typer.echo(f"✓ {publication.feed}  {publication.episodes} episode(s)")
+        typer.echo(f"Subscribe at {publication.feed_url}")
+    return {
+        "feed": str(publication.feed),
+        "url": publication.feed_url,
+        "episodes": publication.episodes,
+        "warnings": publication.warnings,
+    }
+
+
+@app.command()
+def feed(
+    directory: Annotated[Path, typer.Argument(help="Folder of rendered episodes.")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where the folder is published, e.g. https://example.com/essays."),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Podcast title.")] = None,
+    description: Annotated[str | None, typer.Option(help="Podcast description.")] = None,
+    author: Annotated[str | None, typer.Option(help="Podcast author.")] = None,
+    owner_name: Annotated[str | None, typer.Option(help="Owner's name (itunes:owner).")] = None,
+    owner_email: Annotated[str | None, typer.Option(help="Owner's e-mail (itunes:owner).")] = None,
+    language: Annotated[str | None, typer.Option(help="Language tag, e.g. en or en-GB.")] = None,
+    category: Annotated[str | None, typer.Option(help="Apple Podcasts category.")] = None,
+    subcategory: Annotated[str | None, typer.Option(help="Apple Podcasts subcategory.")] = None,
+    explicit: Annotated[
+        bool | None, typer.Option("--explicit/--not-explicit", help="Explicit content.")
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option(help="Cover art: a file in the folder or a URL.")
+    ] = None,
+    link: Annotated[str | None, typer.Option(help="The podcast's website.")] = None,
+    locked: Annotated[
+        bool | None, typer.Option("--locked/--unlocked", help="podcast:locked.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
+) -> None:
+    """Write DIR/feed.xml, cover art and accessible pages from every episode rendered into DIR.
+
+    Settings come from DIR/podcast.toml (created on first use with what is given here);
+    options override it for this run.
+    """
+    if not directory.is_dir():
+        _run(lambda: _fail(f"{directory} is not a folder of rendered episodes"))
+    overrides = {
+        "base_url": base_url, "title": title, "description": description, "author": author,
+        "owner_name": owner_name, "owner_email": owner_email, "language": language,
+        "category": category, "subcategory": subcategory, "explicit": explicit,
+        "image": image, "link": link, "locked": locked,
+    }  # fmt: skip
+    summary = _publish(directory, overrides, as_json)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def serve(
+    directory: Annotated[Path, typer.Argument(help="Folder of rendered episodes.")],
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 shares it on your network.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8000,
+) -> None:
+    """Serve the folder over HTTP: feed, episodes, transcripts and pages, with byte ranges."""
+    from .serve import bind, is_local, run, url_of
+
+    if not directory.is_dir():
+        _run(lambda: _fail(f"{directory} is not a folder to serve"))
+    sock = _run(lambda: bind(host, port))
+    url = url_of(sock)
+    where = (
+        "this computer only; --host 0.0.0.0 shares it on your network"
+        if is_local(host)
+        else "reachable from your network"
+    )
+    typer.echo(f"Serving {directory.resolve()} at {url} ({where})")
+    typer.echo(f"Subscribe in a podcast app: {url}feed.xml")
+    typer.echo("Press Ctrl-C to stop.", err=True)
+    sys.stdout.flush()
+    run(directory, sock)
+
+
+def _fail(message: str) -> None:
+    from .errors import InputError
+
+    raise InputError(message)
 
 
 def _expand(paths: list[Path]) -> list[Path]:

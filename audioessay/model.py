@@ -6,6 +6,7 @@ lets the fast tests check chapter times exactly.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,10 @@ class Metadata:
     date: str | None = None
     description: str | None = None
     language: str = "en"
+    guid: str | None = None
+    """The feed's episode GUID when the writer fixes it in front matter (else derived)."""
+    image: Path | None = None
+    """Per-episode cover art named in front matter, resolved beside the essay."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,10 @@ class Cue:
     start: float
     end: float
     text: str
+    chapter: int = 0
+    """Index of the chapter the cue is spoken in."""
+    paragraph: int | None = None
+    """Index of its paragraph within the chapter; None for a spoken title or the intro."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,8 @@ class Chapter:
     level: int
     start: float
     end: float
+    heading: bool = True
+    """False for the opening chapter, whose title is the essay's and is not spoken again."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,15 @@ class Episode:
     chapters: tuple[Chapter, ...]
     cues: tuple[Cue, ...]
     files: dict[str, Path]
-    """Output kind (``mp3``, ``chapters``, ``vtt``, ``srt``) to its path."""
+    """Output kind (``mp3``, ``chapters``, ``vtt``, ``srt``, ``html``…) to its path."""
+    guid: str = ""
+    """The feed GUID: the same for the same essay across re-renders and moves."""
+    published: dt.datetime | None = None
+    """Publication time: front matter ``date``, else the first render's time (kept)."""
+    description: str = ""
+    """Front matter's description, else the opening paragraph."""
+    image: Path | None = None
+    """Per-episode cover art copied beside the MP3, if the essay has any."""
 
 
 @dataclass(frozen=True)

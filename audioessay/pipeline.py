@@ -2,7 +2,7 @@
 
     parse → narrate (cached pieces) → lay out → measure each chapter → one gain
           → limit + encode each chapter (cached streams) → place chapters and cues
-          → tag + join streams → write sidecars
+          → tag + join streams → write sidecars, cover art and page → write the episode record
 
 Chapters are measured and encoded by ``jobs`` threads (LAME and NumPy release the GIL); the
 results are joined in chapter order, so the output is byte-identical whatever ``jobs`` is.
@@ -40,8 +40,11 @@ from .files import atomic_path, episode_slug, prepare_output_dir, write_atomic
 from .loudness import integrated_loudness, measure_steps
 from .model import Chapter, Cue, Episode, Essay, Progress
 from .narrate import SAMPLE_RATE, Narrator, Piece, Voicing, completed, narrate
+from .pages import episode_page, write_assets
 from .parse import load_essay
-from .tags import write_tags
+from .podcast import read_podcast
+from .record import stable_identity, write_record
+from .tags import read_cover, write_tags
 from .transcript import format_json_chapters, format_srt, format_vtt
 
 log = logging.getLogger(__name__)
@@ -82,7 +85,11 @@ def render(
         "chapters": out_dir / f"{slug}.chapters.json",
         "vtt": out_dir / f"{slug}.vtt",
         "srt": out_dir / f"{slug}.srt",
+        "html": out_dir / f"{slug}.html",
     }
+    cover = settings.cover or essay.metadata.image
+    art = read_cover(cover) if cover is not None else None
+    guid, published = stable_identity(essay.metadata, out_dir, slug)
 
     with _open_cache(settings) as cache:
         run = _Run(settings, cache, cancel or threading.Event(), progress)
@@ -104,7 +111,7 @@ def render(
 
         # The tagged MP3: the tag first, then the chapter streams, written atomically.
         with atomic_path(files["mp3"]) as tmp:
-            write_tags(tmp, essay.metadata, chapters, duration, describe(essay), settings.cover)
+            write_tags(tmp, essay.metadata, chapters, duration, describe(essay), art)
             with tmp.open("ab") as out:
                 for chapter in encoded:
                     out.write(run.stream(chapter.key))
@@ -114,7 +121,11 @@ def render(
     write_atomic(files["chapters"], chapters_json)
     write_atomic(files["vtt"], format_vtt(cues))
     write_atomic(files["srt"], format_srt(cues))
-    return Episode(
+    image = None
+    if art is not None:
+        image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
+        write_atomic(image, art[0])
+    episode = Episode(
         source=source,
         metadata=essay.metadata,
         slug=slug,
@@ -122,7 +133,17 @@ def render(
         chapters=tuple(chapters),
         cues=tuple(cues),
         files=files,
+        guid=guid,
+        published=published,
+        description=describe(essay),
+        image=image,
     )
+    # The page (the HTML transcript), then the record: its presence means the episode is whole.
+    write_assets(out_dir)
+    podcast = read_podcast(out_dir)
+    write_atomic(files["html"], episode_page(episode, podcast, files["mp3"].stat().st_size))
+    write_record(episode)
+    return episode
 
 
 @dataclass
@@ -282,12 +303,22 @@ def place(
     chapters: list[Chapter] = []
     cues: list[Cue] = []
     start = 0
-    for layout, count in zip(layouts, frames, strict=True):
+    for index, (layout, count) in enumerate(zip(layouts, frames, strict=True)):
         end = start + count * SAMPLES_PER_FRAME
-        chapters.append(Chapter(layout.title, layout.level, start / SAMPLE_RATE, end / SAMPLE_RATE))
+        chapters.append(
+            Chapter(
+                layout.title, layout.level, start / SAMPLE_RATE, end / SAMPLE_RATE, layout.heading
+            )
+        )
         offset = start + ENCODER_DELAY
         cues.extend(
-            Cue((offset + c.start) / SAMPLE_RATE, (offset + c.end) / SAMPLE_RATE, c.text)
+            Cue(
+                (offset + c.start) / SAMPLE_RATE,
+                (offset + c.end) / SAMPLE_RATE,
+                c.text,
+                index,
+                c.paragraph,
+            )
             for c in layout.cues
         )
         start = end

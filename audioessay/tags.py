@@ -110,9 +110,12 @@ def write_tags(
     chapters: list[Chapter],
     duration: float,
     description: str,
-    cover: Path | None = None,
+    cover: tuple[bytes, str] | None = None,
 ) -> None:
-    """Tag the MP3 at ``path`` in place (it is still the temporary file)."""
+    """Tag the MP3 at ``path`` in place (it is still the temporary file).
+
+    ``cover`` is the art's bytes and MIME type, as :func:`read_cover` returns them.
+    """
     if len(chapters) > MAX_TOC_CHILDREN:
         raise OutputError(
             f"{len(chapters)} chapters is more than one ID3 table of contents can hold "
@@ -130,7 +133,7 @@ def write_tags(
     tag.add(TLAN(encoding=1, text=language_code(metadata.language)))
     tag.add(COMM(encoding=1, lang=language_code(metadata.language), desc="", text=description))
     if cover is not None:
-        data, mime = _read_cover(cover)
+        data, mime = cover
         tag.add(APIC(encoding=1, mime=mime, type=3, desc="Cover", data=data))
     ids = [f"chp{i}" for i in range(len(chapters))]
     tag.toc_frames.append(
@@ -155,7 +158,8 @@ def write_tags(
     tag.save(str(path), v2_version=3, v1=0)
 
 
-def _read_cover(path: Path) -> tuple[bytes, str]:
+def read_cover(path: Path) -> tuple[bytes, str]:
+    """The image's bytes and MIME type; only JPEG and PNG are cover art."""
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -191,3 +191,55 @@ def check_episode(mp3: Path, titles: list[str], loudness: float | None = -19.0) 
         assert abs(integrated - loudness) <= 0.5, integrated
         assert peak <= -1.0, peak
     return probe
+
+
+def _node_judge(package: str) -> str:
+    node = require("node")
+    if not (JS / "node_modules" / package).is_dir():
+        missing(f"npm {package}")
+    return node
+
+
+def partytime(feed: Path) -> dict[str, Any]:
+    """The feed as the Podcast Index's own parser (npm ``podcast-partytime``) reads it."""
+    node = _node_judge("podcast-partytime")
+    out = subprocess.run(
+        [node, str(JS / "partytime.js"), str(feed)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def feedparser_read(data: bytes) -> Any:
+    """The feed as ``feedparser`` reads it."""
+    try:
+        import feedparser
+    except ImportError:
+        missing("feedparser")
+    return feedparser.parse(data)
+
+
+def podcastparser_read(data: bytes, url: str) -> dict[str, Any]:
+    """The feed as gPodder's ``podcastparser`` reads it."""
+    import io
+
+    try:
+        import podcastparser
+    except ImportError:
+        missing("podcastparser")
+    return podcastparser.parse(url, io.BytesIO(data))  # type: ignore[no-any-return]
+
+
+def browse_pages(episode_url: str, index_url: str) -> dict[str, Any]:
+    """Drive the pages in Debian's headless Chromium via playwright-core, with axe-core."""
+    node = _node_judge("playwright-core")
+    _node_judge("axe-core")
+    chromium = require("chromium")
+    out = subprocess.run(
+        [node, str(JS / "pages.js"), episode_url, index_url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "CHROMIUM": chromium},
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout)  # type: ignore[no-any-return]

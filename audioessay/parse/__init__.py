@@ -60,9 +60,11 @@ def parse_essay(text: str, source: Path) -> Essay:
     metadata = Metadata(
         title=title,
         author=_text(front, "author"),
-        date=_text(front, "date"),
+        date=_date(front),
         description=_text(front, "description"),
         language=_text(front, "language") or _text(front, "lang") or "en",
+        guid=_text(front, "guid"),
+        image=_image(front, source),
     )
     sections = build_sections(raw, title)
     if not sections:
@@ -108,6 +110,29 @@ def _text(front: dict[str, Any], key: str) -> str | None:
         raise ParseError(f"front matter `{key}` must be text, not a {type(value).__name__}")
     text = " ".join(str(value).split())
     return text or None
+
+
+def _date(front: dict[str, Any]) -> str | None:
+    """Front matter ``date`` as ISO 8601 text, refusing what is not a date."""
+    text = _text(front, "date")
+    if text is None:
+        return None
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ParseError(
+            f"front matter `date` must be a date such as 2026-11-24 (or 2026-11-24T09:30): {text!r}"
+        ) from None
+    return text
+
+
+def _image(front: dict[str, Any], source: Path) -> Path | None:
+    """Per-episode cover art (front matter ``image`` or ``cover``), relative to the essay."""
+    text = _text(front, "image") or _text(front, "cover")
+    if text is None:
+        return None
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else source.parent / path
 
 
 def _rate(front: dict[str, Any]) -> int | None:

@@ -1,0 +1,153 @@
+"""Publish a folder of rendered episodes: ``feed.xml``, cover art, ``index.html`` and pages.
+
+    lock the folder → read every episode record → podcast settings → cover art
+          → feed.xml → index.html and episode pages (each written atomically)
+
+Everything is regenerated from the records, never patched in place, under an exclusive lock on
+the folder: two renders or feed builds at once each see every record written before they took
+the lock, so the last one to finish always publishes every episode, and readers only ever see
+a complete ``feed.xml`` (it is replaced atomically).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .cover import check_art, ensure_cover
+from .errors import OutputError, SettingsError
+from .feed import FEED_FILE, build_feed, file_url
+from .files import prepare_output_dir, write_atomic
+from .model import Episode
+from .pages import INDEX_FILE, episode_page, index_page, write_assets
+from .podcast import SETTINGS_FILE, Podcast, check_url, load_podcast
+from .record import load_records
+
+COVER_FILE = "cover.png"
+LOCK_FILE = ".audioessay.lock"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a feed build wrote, for the CLI to report."""
+
+    feed: Path
+    feed_url: str
+    episodes: int
+    settings: Path
+    created_settings: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The podcast as it stands on disk: its settings and complete episodes (newest first)."""
+
+    directory: Path
+    podcast: Podcast
+    episodes: list[Episode]
+    sizes: list[int]
+    created_settings: bool
+
+    def image_url(self, base_url: str) -> str:
+        """The channel art's URL: the configured image, else the generated cover."""
+        image = self.podcast.image
+        if urlsplit(image).scheme in ("http", "https"):
+            return image
+        return file_url(base_url, image or COVER_FILE)
+
+    def feed(self, base_url: str) -> bytes:
+        """``feed.xml`` with every URL under ``base_url``."""
+        image = self.image_url(base_url)
+        return build_feed(
+            self.podcast, self.episodes, self.sizes, base_url, image, self.podcast.base_url
+        )
+
+    def index(self, base_url: str) -> str:
+        """``index.html``, naming the feed at ``base_url``."""
+        image = self.podcast.image or COVER_FILE  # a URL, or a file beside the page
+        return index_page(
+            self.podcast, self.episodes, file_url(base_url, FEED_FILE), image, self.sizes
+        )
+
+
+@contextlib.contextmanager
+def locked(directory: Path) -> Iterator[None]:
+    """Hold the folder's publishing lock (blocks while another process holds it)."""
+    path = directory / LOCK_FILE
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(f"cannot lock {directory} for publishing: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def snapshot(directory: Path, overrides: Mapping[str, Any], create: bool) -> Snapshot:
+    """Read the folder's records and settings; with ``create``, write podcast.toml if absent."""
+    episodes = load_records(directory)
+    podcast, created = load_podcast(directory, overrides, episodes, create=create)
+    sizes = [e.files["mp3"].stat().st_size for e in episodes]
+    return Snapshot(directory, podcast, episodes, sizes, created)
+
+
+def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publication:
+    """Rebuild the folder's feed, cover, index and episode pages from its episode records."""
+    directory = prepare_output_dir(directory)
+    with locked(directory):
+        snap = snapshot(directory, overrides or {}, create=True)
+        podcast = snap.podcast
+        if not podcast.base_url:
+            raise SettingsError(
+                f"no base URL for the feed: pass --base-url https://… (it is then kept in "
+                f"{directory / SETTINGS_FILE})"
+            )
+        base_url = check_url(podcast.base_url, "base URL")
+        warnings = _check_art(snap)
+        if not podcast.image:
+            ensure_cover(directory / COVER_FILE, podcast.title, podcast.author)
+        feed_path = directory / FEED_FILE
+        write_atomic(feed_path, snap.feed(base_url))
+        write_assets(directory)
+        write_atomic(directory / INDEX_FILE, snap.index(base_url))
+        for episode, size in zip(snap.episodes, snap.sizes, strict=True):
+            if "html" in episode.files:
+                write_atomic(episode.files["html"], episode_page(episode, podcast, size))
+        if not podcast.owner_email:
+            warnings.append(
+                f"no owner email in {SETTINGS_FILE}: Apple Podcasts needs one to verify the feed"
+            )
+    return Publication(
+        feed=feed_path,
+        feed_url=file_url(base_url, FEED_FILE),
+        episodes=len(snap.episodes),
+        settings=directory / SETTINGS_FILE,
+        created_settings=snap.created_settings,
+        warnings=warnings,
+    )
+
+
+def _check_art(snap: Snapshot) -> list[str]:
+    """Apple's art rules, checked on the channel's image file and each episode's art."""
+    problems: list[str] = []
+    image = snap.podcast.image
+    if image and urlsplit(image).scheme not in ("http", "https"):
+        path = snap.directory / image
+        if not path.is_file():
+            raise SettingsError(
+                f"{SETTINGS_FILE}: image {image!r} is not a file in {snap.directory}"
+            )
+        problems += check_art(path)
+    for episode in snap.episodes:
+        if episode.image is not None and episode.image.is_file():
+            problems += check_art(episode.image)
+    return problems
