@@ -262,7 +262,9 @@ def serve(
     typer.echo(f"Subscribe in a podcast app: {url}feed.xml")
     typer.echo("Press Ctrl-C to stop.", err=True)
     sys.stdout.flush()
-    run(directory, sock)
+    # uvicorn shuts down gracefully, then re-raises the signal: exit 130 like every command.
+    with _errors(), _interruptible():
+        run(directory, sock)
 
 
 def _fail(message: str) -> None:
@@ -516,10 +518,9 @@ def _episode_json(episode: Any) -> dict[str, Any]:
 
 
 def _clock(seconds: float) -> str:
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    from .pages import clock
+
+    return clock(round(seconds))
 
 
 def main() -> None:

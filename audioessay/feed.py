@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .model import Episode
 from .podcast import Podcast
+from .transcript import timestamp
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 """Podcasting 2.0's namespace for ``podcast:guid`` (UUIDv5 of the feed URL)."""
@@ -49,14 +50,6 @@ def file_url(base_url: str, name: str) -> str:
 def rfc2822(moment: dt.datetime) -> str:
     """RFC 2822 date in GMT, as RSS requires."""
     return email.utils.format_datetime(moment.astimezone(dt.UTC), usegmt=True)
-
-
-def psc_time(seconds: float) -> str:
-    """Podlove Simple Chapters' ``HH:MM:SS.mmm``."""
-    ms = round(seconds * 1000)
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{ms // 1000:02d}.{ms % 1000:03d}"
 
 
 def build_feed(
@@ -163,7 +156,7 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
             )
     yield '<psc:chapters version="1.2">'
     for chapter in episode.chapters:
-        yield "  " + _empty("psc:chapter", start=psc_time(chapter.start), title=chapter.title)
+        yield "  " + _empty("psc:chapter", start=timestamp(chapter.start), title=chapter.title)
     yield "</psc:chapters>"
     yield "</item>"
 

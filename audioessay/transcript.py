@@ -13,7 +13,8 @@ LINE_WIDTH = 65
 JSON_CHAPTERS_VERSION = "1.2.0"
 
 
-def _timestamp(seconds: float, separator: str) -> str:
+def timestamp(seconds: float, separator: str = ".") -> str:
+    """``HH:MM:SS.mmm`` (WebVTT, Podlove Simple Chapters) or ``HH:MM:SS,mmm`` (SRT)."""
     ms = round(seconds * 1000)
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
@@ -34,7 +35,7 @@ def format_vtt(cues: Sequence[Cue]) -> str:
     parts = ["WEBVTT", ""]
     for number, cue in enumerate(cues, start=1):
         parts.append(str(number))
-        parts.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}")
+        parts.append(f"{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}")
         parts.append(_vtt_escape(_lines(cue.text)))
         parts.append("")
     return "\n".join(parts)
@@ -45,7 +46,7 @@ def format_srt(cues: Sequence[Cue]) -> str:
     parts = []
     for number, cue in enumerate(cues, start=1):
         parts.append(str(number))
-        parts.append(f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}")
+        parts.append(f"{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}")
         parts.append(_lines(cue.text))
         parts.append("")
     return "\n".join(parts)

@@ -301,12 +301,14 @@ def test_concurrent_renders_never_lose_an_episode(tmp_path: Path) -> None:
         f'title = "Busy"\nbase_url = "{BASE}"\n[owner]\nname = "Me"\nemail = "me@example.org"\n'
     )
     sources = [write(tmp_path, f"e{i}.md", essay(f"Essay Number {i}")) for i in range(6)]
+    command = [sys.executable, "-m", "audioessay", "render", "-o", str(out), "--engine", "fake"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "audioessay", "render", str(s), "-o", str(out),
-             "--engine", "fake", "--feed", "-q", "-j", "1"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [*command, "--feed", "-q", "-j", "1", str(s)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for s in sources
     ]
     for proc in procs:
