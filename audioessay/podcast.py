@@ -130,13 +130,33 @@ def load_podcast(
     if unknown:
         raise SettingsError(f"unknown podcast setting(s): {', '.join(sorted(unknown))}")
     if path.exists():
-        podcast = replace(_read(path), **overrides)
-        return podcast.validate(), False
+        stored = _read(path)
+        podcast = replace(stored, **overrides).validate()
+        if create and podcast.base_url and not stored.base_url:
+            _remember_base_url(path, podcast.base_url)
+        return podcast, False
     podcast = replace(_defaults(directory, episodes), **overrides).validate()
     if not create:
         return podcast, False
+    if not podcast.base_url:
+        raise missing_base_url(path)
     write_atomic(path, format_settings(podcast))
     return podcast, True
+
+
+def missing_base_url(path: Path) -> SettingsError:
+    """The error for a feed build that does not know where the folder is published."""
+    return SettingsError(
+        f"no base URL for the feed: pass --base-url https://… (it is then kept in {path})"
+    )
+
+
+def _remember_base_url(path: Path, base_url: str) -> None:
+    """Fill in an empty ``base_url`` line, leaving the rest of the writer's file as it is."""
+    text = path.read_text(encoding="utf-8")
+    line = re.compile(r"""^base_url[ \t]*=[ \t]*(""|'')[ \t]*$""", re.MULTILINE)
+    if line.search(text):
+        write_atomic(path, line.sub(lambda _: f"base_url = {json.dumps(base_url)}", text, count=1))
 
 
 def read_podcast(directory: Path) -> Podcast | None:

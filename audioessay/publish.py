@@ -26,7 +26,7 @@ from .feed import FEED_FILE, build_feed, file_url
 from .files import prepare_output_dir, write_atomic
 from .model import Episode
 from .pages import INDEX_FILE, episode_page, index_page, write_assets
-from .podcast import SETTINGS_FILE, Podcast, check_url, load_podcast
+from .podcast import SETTINGS_FILE, Podcast, check_url, load_podcast, missing_base_url
 from .record import load_records
 
 COVER_FILE = "cover.png"
@@ -107,10 +107,7 @@ def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publ
         snap = snapshot(directory, overrides or {}, create=True)
         podcast = snap.podcast
         if not podcast.base_url:
-            raise SettingsError(
-                f"no base URL for the feed: pass --base-url https://… (it is then kept in "
-                f"{directory / SETTINGS_FILE})"
-            )
+            raise missing_base_url(directory / SETTINGS_FILE)
         base_url = check_url(podcast.base_url, "base URL")
         warnings = _check_art(snap)
         if not podcast.image:

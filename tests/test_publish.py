@@ -223,6 +223,18 @@ def test_podcast_settings_file(tmp_path: Path) -> None:
     assert tomllib.loads((out / "podcast.toml").read_text())["title"] == "My Podcast"
 
 
+def test_base_url_is_filled_into_a_settings_file_without_one(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    render_fake(write(tmp_path, "a.md", essay("Alpha")), out)
+    (out / "podcast.toml").write_text('# mine\ntitle = "Hand Made"\nbase_url = ""\n')
+    assert run_cli("feed", str(out)).returncode == 1
+    assert run_cli("feed", str(out), "--base-url", BASE).returncode == 0
+    assert (
+        out / "podcast.toml"
+    ).read_text() == f'# mine\ntitle = "Hand Made"\nbase_url = "{BASE}"\n'
+    assert run_cli("feed", str(out)).returncode == 0
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -247,6 +259,7 @@ def test_feed_errors_are_one_line(tmp_path: Path) -> None:
     render_fake(write(tmp_path, "a.md", essay("Alpha")), out)
     no_url = run_cli("feed", str(out))
     assert no_url.returncode == 1 and "--base-url" in no_url.stderr
+    assert not (out / "podcast.toml").exists()  # a failed build leaves no half-made settings
     bad_url = run_cli("feed", str(out), "--base-url", "example.com/x")
     assert bad_url.returncode == 1 and "absolute http(s) URL" in bad_url.stderr
     (out / "alpha.mp3").unlink()
