@@ -107,7 +107,8 @@ class _ChapterBuilder:
             start = self.position
             self.segments.append(piece)
             self.position += piece.length
-            self.cues.append(SampleCue(start, self.position, piece.text, paragraph))
+            text = utterance.cue_text(index)
+            self.cues.append(SampleCue(start, self.position, text, paragraph))
 
     def _silence(self, seconds: float) -> None:
         samples = round(seconds * SAMPLE_RATE)

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +26,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 T = TypeVar("T")
+LexiconOption = Annotated[
+    list[Path] | None,
+    typer.Option("--lexicon", help="Pronunciation lexicon (TOML or PLS); repeatable."),
+]
+CitationsOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--skip-citations/--read-citations",
+        help="Leave citations such as [Smith 2004] or (Smith, 2004) unspoken.",
+    ),
+]
 _state = {"debug": False}
 
 
@@ -98,6 +110,8 @@ def render(
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show errors only.")] = False,
+    lexicon: LexiconOption = None,
+    skip_citations: CitationsOption = None,
     feed: Annotated[
         bool,
         typer.Option("--feed", help="Then rebuild the output folder's podcast feed and pages."),
@@ -113,17 +127,12 @@ def render(
     import os
 
     from .cache import default_cache_dir
-    from .config import Pauses, RenderSettings
+    from .config import Pauses
     from .pipeline import render as render_episode
 
-    explicit = frozenset(
-        name for name, value in (("engine", engine), ("voice", voice), ("rate", rate)) if value
-    )
-    defaults = RenderSettings()
-    settings = RenderSettings(
-        engine=engine or defaults.engine,
-        voice=voice,
-        rate=rate if rate is not None else defaults.rate,
+    settings, explicit = _settings(engine, voice, rate, lexicon, skip_citations)
+    settings = replace(
+        settings,
         bitrate=bitrate,
         output_dir=output,
         cover=cover,
@@ -169,6 +178,87 @@ def render(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     if failures:
         raise typer.Exit(code=1)
+
+
+def _settings(
+    engine: str | None,
+    voice: str | None,
+    rate: int | None,
+    lexicon: list[Path] | None,
+    skip_citations: bool | None,
+) -> tuple[Any, frozenset[str]]:
+    """Settings from the voice options shared by ``render`` and ``script``, and which were given."""
+    from .config import RenderSettings
+
+    given = {
+        "engine": engine, "voice": voice, "rate": rate,
+        "lexicon": lexicon or None, "skip_citations": skip_citations,
+    }  # fmt: skip
+    explicit = frozenset(name for name, value in given.items() if value is not None)
+    defaults = RenderSettings()
+    settings = RenderSettings(
+        engine=engine or defaults.engine,
+        voice=voice,
+        rate=rate if rate is not None else defaults.rate,
+        lexicons=tuple(lexicon or ()),
+        skip_citations=bool(skip_citations),
+    )
+    return settings, explicit
+
+
+@app.command()
+def script(
+    essay: Annotated[Path, typer.Argument(help="The essay (.md or .txt).")],
+    engine: Annotated[
+        str | None, typer.Option(help="Voice engine (decides how lexicon phonemes are written).")
+    ] = None,
+    lexicon: LexiconOption = None,
+    skip_citations: CitationsOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print chapters with written and spoken lines.")
+    ] = False,
+) -> None:
+    """Print the narration script exactly as it will be spoken, chapter by chapter."""
+    from .pipeline import prepare
+
+    settings, explicit = _settings(engine, None, None, lexicon, skip_citations)
+    essay_, settings, narration = _run(lambda: prepare(essay, settings, explicit))
+    chapters: list[dict[str, Any]] = []
+    for index, part in enumerate(narration.sections):
+        lines = [narration.intro] if index == 0 else []
+        if part.heading is not None:
+            lines.append(part.heading)
+        paragraphs = [[line.spoken for line in p if line.spoken] for p in part.paragraphs]
+        chapters.append(
+            {
+                "title": part.section.title,
+                "level": part.section.level,
+                "heading": [line.spoken for line in lines],
+                "paragraphs": [p for p in paragraphs if p],
+                "lines": [
+                    {"written": line.written, "spoken": line.spoken}
+                    for line in [*lines, *(x for p in part.paragraphs for x in p)]
+                ],
+            }
+        )
+    if as_json:
+        payload = {
+            "title": essay_.metadata.title,
+            "language": essay_.metadata.language,
+            "engine": settings.engine,
+            "chapters": chapters,
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for number, chapter in enumerate(chapters, start=1):
+        typer.echo(f"## {number}. {chapter['title']}")
+        typer.echo("")
+        if chapter["heading"]:
+            typer.echo(" ".join(chapter["heading"]))
+            typer.echo("")
+        for paragraph in chapter["paragraphs"]:
+            typer.echo(" ".join(paragraph))
+            typer.echo("")
 
 
 def _publish(directory: Path, overrides: dict[str, Any], quiet: bool) -> dict[str, Any]:

@@ -61,6 +61,12 @@ class RenderSettings:
     """Threads that synthesize, measure and encode; the output is the same for any number."""
     cache_dir: Path | None = None
     """Where synthesized audio and encoded chapters are kept; None for a private, temporary one."""
+    lexicons: tuple[Path, ...] = ()
+    """``--lexicon`` files: they win over every other lexicon."""
+    essay_lexicons: tuple[Path, ...] = ()
+    """Lexicons named by audioessay.toml, then by front matter (in that order)."""
+    skip_citations: bool = False
+    """Leave bracketed and author-year citations unspoken."""
     true_peak: float = -2.0
     """True-peak ceiling (dBTP) before encoding. MP3 quantisation adds up to about 0.6 dB of
     overshoot, so this margin keeps the encoded file at or below -1 dBTP."""
@@ -80,10 +86,15 @@ class RenderSettings:
         return self
 
     def with_essay(self, essay: EssaySettings, explicit: frozenset[str]) -> RenderSettings:
-        """Apply the essay's front-matter settings, except those the user set explicitly."""
+        """Apply an essay's (or a folder's) settings, except those the user set explicitly.
+
+        Lexicons add up instead (see :func:`~audioessay.project.build_lexicon` for the order).
+        """
         changes: dict[str, object] = {}
-        for name in ("engine", "voice", "rate"):
+        for name in ("engine", "voice", "rate", "skip_citations"):
             value = getattr(essay, name)
             if value is not None and name not in explicit:
                 changes[name] = value
+        if essay.lexicon:
+            changes["essay_lexicons"] = (*self.essay_lexicons, *essay.lexicon)
         return replace(self, **changes) if changes else self  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import numpy as np
 
 from .engines import Samples
 from .errors import EncodeError
-from .loudness import apply_gain_and_limit
+from .loudness import LoudnessMeter, apply_gain_and_limit
 
 SAMPLES_PER_FRAME = 1152
 ENCODER_DELAY = 1105
@@ -46,12 +46,14 @@ def encode_stream(
     *,
     gain_db: float = 0.0,
     ceiling_db: float = 0.0,
+    meter: LoudnessMeter | None = None,
 ) -> bytes:
     """Encode pieces (samples) and silences (lengths) as one CBR stream.
 
     ``gain_db`` is applied to every piece, then the true-peak limiter holds ``ceiling_db``;
     each piece is limited on its own, which is exact because pieces are separated by silence.
     Audio is fed to LAME a piece at a time, so memory does not grow with the chapter.
+    ``meter``, when given, measures exactly what LAME is given (after gain and limiter).
     """
     import lameenc
 
@@ -65,11 +67,15 @@ def encode_stream(
         for item in audio:
             if isinstance(item, int):
                 for start in range(0, item, rate):
-                    out += encoder.encode(bytes(2 * min(rate, item - start)))
+                    length = min(rate, item - start)
+                    out += encoder.encode(bytes(2 * length))
+                    if meter is not None:
+                        meter.feed(np.zeros(length, dtype=np.float32))
             else:
-                out += encoder.encode(
-                    to_pcm16(apply_gain_and_limit(item, gain_db, ceiling_db, rate))
-                )
+                limited = apply_gain_and_limit(item, gain_db, ceiling_db, rate)
+                out += encoder.encode(to_pcm16(limited))
+                if meter is not None:
+                    meter.feed(limited)
         out += encoder.flush()
     except Exception as exc:  # lameenc raises bare exceptions
         raise EncodeError(f"the MP3 encoder failed: {exc}") from exc

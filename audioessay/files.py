@@ -7,11 +7,13 @@ import glob
 import os
 import re
 import tempfile
+import tomllib
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from .errors import OutputError
+from .errors import OutputError, SettingsError
 
 _MAX_SLUG = 80
 
@@ -82,6 +84,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML settings file as data, or a :class:`SettingsError` naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} cannot be read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path} is not valid TOML: {exc}") from exc
 
 
 def write_atomic(final: Path, data: bytes | str) -> None:

@@ -61,11 +61,15 @@ class Metadata:
 
 @dataclass(frozen=True)
 class EssaySettings:
-    """Narration settings an essay may ask for in its front matter."""
+    """Narration settings an essay may ask for (front matter, or a folder's audioessay.toml)."""
 
     engine: str | None = None
     voice: str | None = None
     rate: int | None = None
+    language: str | None = None
+    lexicon: tuple[Path, ...] = ()
+    """Lexicon files, already resolved against the file that named them."""
+    skip_citations: bool | None = None
 
 
 @dataclass(frozen=True)

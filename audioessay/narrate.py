@@ -23,7 +23,8 @@ from .cache import Cache, content_key
 from .dsp import upsample
 from .engines import Engine, Samples, Speech
 from .errors import EngineError, RenderInterruptedError
-from .model import Essay, Section
+from .model import Section
+from .script import Line, Script
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,12 @@ class Utterance:
     """A sentence or a title as spoken: one piece, or several for an over-long sentence."""
 
     pieces: tuple[Piece, ...]
+    shown: tuple[str, ...] = ()
+    """The written text for each piece's cue (the whole sentence when it is one piece)."""
+
+    def cue_text(self, index: int) -> str:
+        """What the transcript shows while piece ``index`` is spoken."""
+        return self.shown[index] if index < len(self.shown) else self.pieces[index].text
 
 
 @dataclass(frozen=True)
@@ -75,20 +82,6 @@ class Narration:
 
     intro: Utterance
     sections: tuple[NarratedSection, ...]
-
-
-def intro_text(essay: Essay) -> str:
-    """What the episode opens with: its title and, when known, its author."""
-    text = as_sentence(essay.metadata.title)
-    if essay.metadata.author:
-        text += f" By {as_sentence(essay.metadata.author)}"
-    return text
-
-
-def as_sentence(text: str) -> str:
-    """Give a title a final full stop so the voice ends it as a statement."""
-    text = text.strip()
-    return text if not text or text[-1] in ".!?…" else text + "."
 
 
 def split_for_voice(text: str, max_chars: int) -> list[str]:
@@ -208,7 +201,7 @@ class Voicing:
 
 
 def narrate(
-    essay: Essay,
+    script: Script,
     voicing: Voicing,
     engines: Callable[[], Engine],
     cache: Cache,
@@ -222,11 +215,7 @@ def narrate(
     Pieces missing from the cache are synthesized by ``jobs`` threads, each with its own engine
     from ``engines``; the pyttsx3 engine runs each in a worker process of its own.
     """
-    texts = [intro_text(essay)]
-    for section in essay.sections:
-        if section.spoken_title:
-            texts.append(as_sentence(section.title))
-        texts.extend(s.text for p in section.paragraphs for s in p.sentences)
+    texts = [line.spoken for line in script.lines()]
     lengths: dict[str, int] = {}
     missing: dict[str, str] = {}
     for text in texts:
@@ -249,7 +238,7 @@ def narrate(
         for key, length in _synthesize(missing, engines, voicing.rate, cache, jobs, cancel):
             lengths[key] = length
             report()
-    return _narration(essay, voicing, lengths)
+    return _narration(script, voicing, lengths)
 
 
 def _synthesize(
@@ -307,22 +296,42 @@ def completed(futures: list[Future[T]], cancel: threading.Event) -> Iterator[Fut
         yield from done
 
 
-def _narration(essay: Essay, voicing: Voicing, lengths: dict[str, int]) -> Narration:
+def share_words(written: str, parts: list[str]) -> list[str]:
+    """Split the written sentence into ``len(parts)`` runs of words, in proportion to the
+    spoken parts, so every written word is shown, in order, while its part is spoken."""
+    words = written.split()
+    counts = [max(1, len(p.split())) for p in parts]
+    total = sum(counts)
+    shown, start, running = [], 0, 0
+    for part, count in zip(parts, counts, strict=True):
+        running += count
+        end = round(running * len(words) / total)
+        shown.append(" ".join(words[start:end]) or part)  # never an empty cue
+        start = end
+    return shown
+
+
+def _narration(script: Script, voicing: Voicing, lengths: dict[str, int]) -> Narration:
     """Build the narration from the lengths of every (now cached) piece."""
 
-    def utterance(text: str) -> Utterance:
-        pieces = [
-            Piece(part, voicing.key(part), lengths[voicing.key(part)])
-            for part in voicing.parts(text)
+    def utterance(line: Line) -> Utterance:
+        parts = voicing.parts(line.spoken)
+        shown = voicing.parts(line.written) if len(parts) > 1 else [line.written]
+        if len(shown) != len(parts):
+            shown = share_words(line.written, parts)
+        kept = [
+            (Piece(part, voicing.key(part), lengths[voicing.key(part)]), text)
+            for part, text in zip(parts, shown, strict=True)
+            if lengths[voicing.key(part)]
         ]
-        return Utterance(tuple(p for p in pieces if p.length))
+        return Utterance(tuple(p for p, _ in kept), tuple(t for _, t in kept))
 
     sections = tuple(
         NarratedSection(
-            section,
-            utterance(as_sentence(section.title)) if section.spoken_title else None,
-            tuple(tuple(utterance(s.text) for s in p.sentences) for p in section.paragraphs),
+            part.section,
+            utterance(part.heading) if part.heading is not None else None,
+            tuple(tuple(utterance(line) for line in p) for p in part.paragraphs),
         )
-        for section in essay.sections
+        for part in script.sections
     )
-    return Narration(utterance(intro_text(essay)), sections)
+    return Narration(utterance(script.intro), sections)

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,16 +34,19 @@ from .encode import (
     encode_stream,
     encoder_identity,
 )
-from .engines import Engine, Samples, create_engine
+from .engines import Engine, Samples, create_engine, engine_alphabet
 from .errors import AudioEssayError, RenderInterruptedError
 from .files import atomic_path, episode_slug, prepare_output_dir, write_atomic
-from .loudness import integrated_loudness, measure_steps
+from .loudness import LoudnessMeter, integrated_loudness, measure_steps
 from .model import Chapter, Cue, Episode, Essay, Progress
 from .narrate import SAMPLE_RATE, Narrator, Piece, Voicing, completed, narrate
 from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
+from .project import build_lexicon, find_project
 from .record import stable_identity, write_record
+from .script import Script, write_script
+from .speech import SpeechOptions
 from .tags import read_cover, write_tags
 from .transcript import format_json_chapters, format_srt, format_vtt
 
@@ -61,6 +64,12 @@ class EncodedChapter:
 
     key: str
     frames: int
+    limited: np.ndarray
+    """100 ms loudness steps of what LAME was given (after gain and limiter)."""
+
+
+LIMITER_PASSES = 3
+"""Encodes at most this many times to make up for loudness the limiter took away."""
 
 
 def render(
@@ -75,9 +84,8 @@ def render(
     ``explicit`` names the settings the user gave on the command line, which win over the
     essay's front matter. Setting ``cancel`` from another thread stops the render promptly.
     """
-    # Read and parse; settings: defaults < front matter < flags.
-    essay = load_essay(source)
-    settings = settings.with_essay(essay.settings, explicit).validate()
+    # Read and parse; settings: defaults < audioessay.toml < front matter < flags.
+    essay, settings, script = prepare(source, settings, explicit)
     out_dir = prepare_output_dir(settings.output_dir)
     slug = episode_slug(essay.metadata.title, source)
     files = {
@@ -96,7 +104,7 @@ def render(
 
         # Narrate every sentence (only what the cache lacks), then lay out pieces and pauses.
         narration = narrate(
-            essay, run.voicing(), run.engine, cache,
+            script, run.voicing(), run.engine, cache,
             jobs=settings.jobs, progress=run.narrated, cancel=run.cancel,
         )  # fmt: skip
         layouts = lay_out(narration, settings.pauses)
@@ -106,7 +114,13 @@ def render(
         gain = _episode_gain(steps, settings)
 
         # Limit and encode each chapter as its own MP3 stream; times come from its frames.
-        encoded = run.each(layouts, lambda layout: run.encode_chapter(layout, gain), report=True)
+        # A peaky voice loses loudness to the limiter: raise the gain and encode again.
+        for _ in range(LIMITER_PASSES):
+            encoded = run.encode_all(layouts, gain)
+            shortfall = _limiter_shortfall([c.limited for c in encoded], settings)
+            if shortfall < GAIN_STEP_DB:
+                break
+            gain += round(shortfall / GAIN_STEP_DB) * GAIN_STEP_DB
         chapters, cues, duration = place(layouts, [c.frames for c in encoded])
 
         # The tagged MP3: the tag first, then the chapter streams, written atomically.
@@ -144,6 +158,28 @@ def render(
     write_atomic(files["html"], episode_page(episode, podcast, files["mp3"].stat().st_size))
     write_record(episode)
     return episode
+
+
+def prepare(
+    source: Path, settings: RenderSettings, explicit: frozenset[str] = frozenset()
+) -> tuple[Essay, RenderSettings, Script]:
+    """Parse the essay, settle its settings and write its narration script.
+
+    ``audioessay script`` prints exactly this script, and ``render`` speaks exactly it.
+    """
+    essay = load_essay(source)
+    project = find_project(source)
+    settings = settings.with_essay(project.settings, explicit)
+    settings = settings.with_essay(essay.settings, explicit).validate()
+    if essay.settings.language is None and project.settings.language:
+        essay = replace(essay, metadata=replace(essay.metadata, language=project.settings.language))
+    options = SpeechOptions(
+        language=essay.metadata.language,
+        lexicon=build_lexicon((*settings.essay_lexicons, *settings.lexicons), project),
+        skip_citations=settings.skip_citations,
+        alphabet=engine_alphabet(settings.engine),
+    )
+    return essay, settings, write_script(essay, options)
 
 
 @dataclass
@@ -205,6 +241,10 @@ class _Run:
         self.cache.store_blob("loudness", layout.key, steps.astype("<f8").tobytes())
         return steps
 
+    def encode_all(self, layouts: list[ChapterLayout], gain: float) -> list[EncodedChapter]:
+        """Every chapter limited and encoded at ``gain``, on ``jobs`` threads."""
+        return self.each(layouts, lambda layout: self.encode_chapter(layout, gain), report=True)
+
     def encode_chapter(self, layout: ChapterLayout, gain: float) -> EncodedChapter:
         """The chapter's MP3 stream: reused from the cache when nothing about it changed."""
         settings = self.settings
@@ -212,15 +252,24 @@ class _Run:
             "stream", layout.key, gain, settings.true_peak, encoder_identity(settings.bitrate)
         )
         stream = self.cache.load_blob("chapters", key)
-        if stream is None:
+        limited = self.cache.load_blob("loudness", key)
+        if stream is None or limited is None:
             audio: Iterator[Samples | int] = _checked(
                 layout.audio(self.cache, self.repair), self.cancel
             )
+            meter = LoudnessMeter(SAMPLE_RATE)
             stream = encode_stream(
-                audio, settings.bitrate, SAMPLE_RATE, gain_db=gain, ceiling_db=settings.true_peak
+                audio,
+                settings.bitrate,
+                SAMPLE_RATE,
+                gain_db=gain,
+                ceiling_db=settings.true_peak,
+                meter=meter,
             )
+            limited = meter.steps.astype("<f8").tobytes()
             self.cache.store_blob("chapters", key, stream)
-        return EncodedChapter(key, count_frames(stream))
+            self.cache.store_blob("loudness", key, limited)
+        return EncodedChapter(key, count_frames(stream), np.frombuffer(limited, dtype="<f8"))
 
     def stream(self, key: str) -> bytes:
         """An encoded chapter stream, which must still be in the cache."""
@@ -294,6 +343,16 @@ def _episode_gain(steps: list[np.ndarray], settings: RenderSettings) -> float:
         return 0.0
     ideal = settings.loudness - ENCODER_GAIN_DB - measured
     return round(ideal / GAIN_STEP_DB) * GAIN_STEP_DB
+
+
+def _limiter_shortfall(steps: list[np.ndarray], settings: RenderSettings) -> float:
+    """How far (dB) below the target the limited audio came out; 0 when it is on target."""
+    measured = integrated_loudness(steps, SAMPLE_RATE // 10)
+    if math.isinf(measured):
+        return 0.0
+    shortfall = settings.loudness - ENCODER_GAIN_DB - measured
+    log.info("after the limiter: %.2f LUFS (%.2f dB short)", measured, shortfall)
+    return max(0.0, shortfall)
 
 
 def place(

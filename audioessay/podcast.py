@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -18,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import SettingsError
-from .files import write_atomic
+from .files import read_toml, write_atomic
 from .model import Episode
 
 SETTINGS_FILE = "podcast.toml"
@@ -187,12 +186,7 @@ def _defaults(directory: Path, episodes: Sequence[Episode]) -> Podcast:
 
 
 def _read(path: Path) -> Podcast:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path} cannot be read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path} is not valid TOML: {exc}") from exc
+    data = read_toml(path)
     owner = data.pop("owner", {})
     if not isinstance(owner, dict):
         raise SettingsError(f"{path}: [owner] must be a table with name and email")

@@ -104,13 +104,39 @@ def bench(name: str, essay: Path, work: Path, engine: str, jobs: int) -> dict[st
     return {"input": name, "floor": base, "cold": cold, "warm": warm, "rss": max(cold_rss, warm_rss)}
 
 
+def engine_speeds(essay: Path, work: Path, engines: list[str], jobs: int) -> None:
+    """Cold render of the same essay with each engine: seconds, x real time, ratio to the floor."""
+    from mutagen.mp3 import MP3
+
+    base = floor(essay, work)
+    print(f"engine speeds on {essay.name}, --jobs {jobs}, {psutil.cpu_count()} cores "
+          f"(floor: espeak-ng + lame {base:.2f}s)")
+    print(f"{'engine':10} {'cold':>8} {'audio':>8} {'real time':>10} {'vs floor':>9} {'peak RSS':>9}")
+    for engine in engines:
+        out, cache = work / f"out-{engine}", work / f"cache-{engine}"
+        shutil.rmtree(cache, ignore_errors=True)
+        seconds, rss = run([PYTHON, "-m", "audioessay", "render", str(essay), "-o", str(out),
+                            "--engine", engine, "-j", str(jobs), "--cache-dir", str(cache), "-q"])
+        audio = MP3(str(next(out.glob("*.mp3")))).info.length
+        print(f"{engine:10} {seconds:7.2f}s {audio:7.1f}s {audio / seconds:9.0f}x {seconds / base:8.2f}x {rss:6.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", default="pyttsx3")
     parser.add_argument("--jobs", type=int, default=psutil.cpu_count() or 1)
     parser.add_argument("--book-words", type=int, default=100_000)
     parser.add_argument("--skip-book", action="store_true")
+    parser.add_argument("--engines", help="compare the speed of these engines (comma-separated) instead")
     args = parser.parse_args()
+    if args.engines:
+        if not REFERENCE.is_file():
+            raise SystemExit(f"{REFERENCE} is absent: nothing to compare the engines on")
+        with tempfile.TemporaryDirectory(prefix="audioessay-bench-") as scratch:
+            essay = Path(scratch) / "leaving-las-vegas.txt"
+            shutil.copy(REFERENCE, essay)
+            engine_speeds(essay, Path(scratch), args.engines.split(","), args.jobs)
+        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="audioessay-bench-") as scratch:
         work = Path(scratch)

@@ -12,6 +12,8 @@ import pytest
 
 # Renders from the CLI use the user cache by default; tests must never touch it.
 os.environ["AUDIOESSAY_CACHE_DIR"] = tempfile.mkdtemp(prefix="audioessay-test-cache-")
+# Nor the user's own lexicon and voices: tests that need a user-wide lexicon make their own.
+os.environ["AUDIOESSAY_CONFIG_DIR"] = tempfile.mkdtemp(prefix="audioessay-test-config-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -19,6 +19,7 @@ __all__ = [
     "Speech",
     "Voice",
     "create_engine",
+    "engine_alphabet",
     "engine_names",
     "list_voices",
 ]
@@ -48,12 +49,23 @@ def _factory(name: str) -> EngineFactory:
 def create_engine(name: str, voice: str | None = None, rate: int = 175) -> Engine:
     """Create engine ``name`` speaking with ``voice`` at ``rate``, validating the voice."""
     factory = _factory(name)
-    if voice is not None and voice not in {v.id for v in list_voices(name)}:
+    accepts = getattr(factory, "accepts", None)
+    if (
+        voice is not None
+        and not (accepts is not None and accepts(voice))
+        and (voice not in {v.id for v in list_voices(name)})
+    ):
         raise EngineError(
             f"unknown voice {voice!r} for engine {name!r}; "
             f"run `audioessay voices --engine {name}` to list them"
         )
     return factory(voice=voice, rate=rate)
+
+
+def engine_alphabet(name: str) -> str | None:
+    """The phoneme input engine ``name`` reads inside ``[[...]]`` (None: plain text only)."""
+    alphabet = getattr(_factory(name), "phonemes", None)
+    return alphabet if alphabet in ("espeak", "ipa") else None
 
 
 def list_voices(name: str) -> list[Voice]:

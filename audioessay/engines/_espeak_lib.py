@@ -22,6 +22,8 @@ from .base import Speech, Voice
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 CHARS_UTF8 = 1
 ENDPAUSE = 0x1000
+PHONEMES = 0x100
+"""Read ``[[...]]`` as eSpeak NG phoneme mnemonics (lexicon entries given as phonemes)."""
 POS_CHARACTER = 1
 PARAM_RATE = 1
 
@@ -207,7 +209,14 @@ class EspeakLibrary:
             self._chunks = []
             self._select(voice, rate)
             status = self._lib.espeak_Synth(
-                encoded, len(encoded), 0, POS_CHARACTER, 0, CHARS_UTF8 | ENDPAUSE, None, None
+                encoded,
+                len(encoded),
+                0,
+                POS_CHARACTER,
+                0,
+                CHARS_UTF8 | ENDPAUSE | PHONEMES,
+                None,
+                None,
             )
             if status != 0:
                 raise EngineError(f"eSpeak NG failed (status {status}) on: {text[:80]!r}")

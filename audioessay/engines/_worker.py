@@ -87,6 +87,26 @@ def in_child(func: Callable[[], Any]) -> Any:
     return result
 
 
+def _accept_phonemes() -> None:
+    """Make pyttsx3's eSpeak NG driver read ``[[...]]`` as phonemes, as the CLI does.
+
+    pyttsx3 calls ``espeak_Synth`` without the ``espeakPHONEMES`` flag, so a lexicon entry
+    given as phonemes would be read out as punctuation. Its driver looks ``Synth`` up on its
+    ``_espeak`` module at each call; this wraps it (once, in this worker process only).
+    """
+    from pyttsx3.drivers import _espeak
+
+    if getattr(_espeak.Synth, "audioessay_phonemes", False):
+        return
+    original = _espeak.Synth
+
+    def synth(*args: Any, flags: int = 0, **kwargs: Any) -> Any:
+        return original(*args, flags=flags | _espeak.PHONEMES, **kwargs)
+
+    synth.audioessay_phonemes = True  # type: ignore[attr-defined]
+    _espeak.Synth = synth
+
+
 class _Pyttsx3Speaker:
     """pyttsx3, initialised afresh in each child (its eSpeak NG driver cannot be forked).
 
@@ -108,6 +128,7 @@ class _Pyttsx3Speaker:
     def _engine(self) -> Any:
         import pyttsx3
 
+        _accept_phonemes()
         engine = pyttsx3.init("espeak")
         if self.voice is not None:
             engine.setProperty("voice", self.voice)

@@ -55,6 +55,9 @@ class Engine(Protocol):
     """Registry name, as given to ``--engine``."""
     max_chars: ClassVar[int]
     """Longest text the engine reliably speaks in one call; narration splits longer ones."""
+    phonemes: ClassVar[str | None]
+    """Phonemes it reads inside ``[[...]]``: ``espeak`` (eSpeak NG mnemonics), ``ipa``, or
+    None. Lexicon entries given as phonemes reach the engine in this alphabet."""
 
     @property
     def identity(self) -> str:

@@ -20,6 +20,7 @@ class EspeakEngine(ProcessEngine):
 
     name: ClassVar[str] = "espeak"
     max_chars: ClassVar[int] = 400
+    phonemes: ClassVar[str | None] = "espeak"
     backend: ClassVar[str] = "espeak"
 
     @property

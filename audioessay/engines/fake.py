@@ -23,6 +23,7 @@ class FakeEngine:
 
     name: ClassVar[str] = "fake"
     max_chars: ClassVar[int] = 200
+    phonemes: ClassVar[str | None] = None
 
     def __init__(self, voice: str | None = None, rate: int = 175) -> None:
         self.voice = voice or "fake-low"

@@ -20,6 +20,7 @@ class Pyttsx3Engine(ProcessEngine):
 
     name: ClassVar[str] = "pyttsx3"
     max_chars: ClassVar[int] = 200
+    phonemes: ClassVar[str | None] = "espeak"
     backend: ClassVar[str] = "pyttsx3"
 
     @property

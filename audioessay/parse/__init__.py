@@ -71,10 +71,32 @@ def parse_essay(text: str, source: Path) -> Essay:
         raise ParseError(f"{source} has no text to narrate")
     if not any(s.paragraphs for s in sections):
         raise ParseError(f"{source} has headings but no body text to narrate")
-    settings = EssaySettings(
-        engine=_text(front, "engine"), voice=_text(front, "voice"), rate=_rate(front)
-    )
+    settings = essay_settings(front, source.parent, "front matter")
     return Essay(source=source, metadata=metadata, sections=sections, settings=settings)
+
+
+def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySettings:
+    """Narration settings from front matter or ``audioessay.toml`` (paths relative to ``base``)."""
+    lexicon = values.get("lexicon")
+    if lexicon is None:
+        paths: tuple[Path, ...] = ()
+    elif isinstance(lexicon, str):
+        paths = (base / Path(lexicon).expanduser(),)
+    elif isinstance(lexicon, list) and all(isinstance(p, str) for p in lexicon):
+        paths = tuple(base / Path(p).expanduser() for p in lexicon)
+    else:
+        raise ParseError(f"{where} `lexicon` must be a file name or a list of them")
+    skip = values.get("skip_citations")
+    if skip is not None and not isinstance(skip, bool):
+        raise ParseError(f"{where} `skip_citations` must be true or false")
+    return EssaySettings(
+        engine=_text(values, "engine"),
+        voice=_text(values, "voice"),
+        rate=_rate(values),
+        language=_text(values, "language") or _text(values, "lang"),
+        lexicon=paths,
+        skip_citations=skip,
+    )
 
 
 def _title_from_name(source: Path, raw: list[RawSection]) -> str:

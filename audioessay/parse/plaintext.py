@@ -61,7 +61,30 @@ def parse_plain_text(text: str) -> list[RawSection]:
         else:
             sections[-1].paragraphs.append(unit.text)
         i += 1
-    return sections
+    return _gather_notes(sections)
+
+
+_NOTE = re.compile(r"^\s*(?:\[\d+\]|[⁰¹²³⁴⁵⁶⁷⁸⁹]+)\s*\S")
+_NOTES_TITLE = re.compile(r"^(?:foot|end)?notes?|references|sources$", re.IGNORECASE)
+
+
+def _gather_notes(sections: list[RawSection]) -> list[RawSection]:
+    """Notes at the end ("[1] …" or "¹ …" paragraphs) become a final "Notes" chapter.
+
+    Their markers in the text are not read (see :mod:`audioessay.speech`); the notes are read
+    once, at the end, as in Markdown. Under a heading that already says Notes, nothing moves.
+    """
+    last = sections[-1]
+    if last.title is not None and _NOTES_TITLE.match(last.title.strip().rstrip(":.")):
+        return sections
+    count = 0
+    while count < len(last.paragraphs) and _NOTE.match(last.paragraphs[-1 - count]):
+        count += 1
+    if count == 0 or count == len(last.paragraphs):
+        return sections
+    notes = last.paragraphs[-count:]
+    del last.paragraphs[-count:]
+    return [*sections, RawSection("Notes", 1, notes)]
 
 
 def _units(text: str) -> list[_Unit]:

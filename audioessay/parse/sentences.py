@@ -166,7 +166,7 @@ _OPENERS = frozenset(
 
 _CLOSERS = "\"'”’»)]}"
 _BOUNDARY = re.compile(
-    r"""(?P<end>[.!?…]+[\"'”’»)\]}]*)   # terminal punctuation and closing marks
+    r"""(?P<end>[.!?…]+[\"'”’»)\]}]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹]+|\[\d+\])?)   # end, closing marks, note marker
         (?P<space>\s+)
         (?=[\"'“‘«(\[]*[^\s\"'“‘«(\[])     # the next visible character""",
     re.VERBOSE,
