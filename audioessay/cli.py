@@ -112,6 +112,9 @@ def render(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show errors only.")] = False,
     lexicon: LexiconOption = None,
     skip_citations: CitationsOption = None,
+    formats: Annotated[
+        str, typer.Option("--format", help="Outputs: mp3 (always), daisy, epub; comma-separated.")
+    ] = "mp3",
     feed: Annotated[
         bool,
         typer.Option("--feed", help="Then rebuild the output folder's podcast feed and pages."),
@@ -136,6 +139,7 @@ def render(
         bitrate=bitrate,
         output_dir=output,
         cover=cover,
+        formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         jobs=jobs if jobs is not None else (os.cpu_count() or 1),
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         pauses=Pauses(

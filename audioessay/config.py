@@ -12,6 +12,8 @@ MIN_RATE = 80
 """Slowest speaking rate accepted, in words per minute (eSpeak NG's own lower limit)."""
 MAX_RATE = 450
 """Fastest speaking rate accepted; players speed audio up better than a rushed voice does."""
+FORMATS = ("mp3", "daisy", "epub")
+"""Outputs of a render: the MP3 (always), a DAISY 2.02 book, an EPUB 3 with Media Overlays."""
 BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 """MPEG-1 Layer III bit rates (kb/s) valid at 44.1 kHz."""
 
@@ -61,6 +63,8 @@ class RenderSettings:
     """Threads that synthesize, measure and encode; the output is the same for any number."""
     cache_dir: Path | None = None
     """Where synthesized audio and encoded chapters are kept; None for a private, temporary one."""
+    formats: tuple[str, ...] = ("mp3",)
+    """What to produce besides the MP3 and its sidecars: ``daisy`` and/or ``epub``."""
     lexicons: tuple[Path, ...] = ()
     """``--lexicon`` files: they win over every other lexicon."""
     essay_lexicons: tuple[Path, ...] = ()
@@ -82,6 +86,11 @@ class RenderSettings:
             raise SettingsError(f"--bitrate must be one of {allowed} kb/s, not {self.bitrate}")
         if not 1 <= self.jobs <= 64:
             raise SettingsError(f"--jobs must be between 1 and 64, not {self.jobs}")
+        unknown = set(self.formats) - set(FORMATS)
+        if unknown or not self.formats:
+            raise SettingsError(
+                f"--format takes {', '.join(FORMATS)} (comma-separated), not {','.join(self.formats)}"
+            )
         self.pauses.validate()
         return self
 

@@ -6,6 +6,7 @@ import contextlib
 import glob
 import os
 import re
+import shutil
 import tempfile
 import tomllib
 import unicodedata
@@ -64,6 +65,30 @@ def atomic_path(final: Path) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_directory(final: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``final``; on success it takes ``final``'s place.
+
+    The old folder is moved aside and deleted only after the new one is in place, so a
+    reader finds the previous complete folder or the new complete one (for an instant, none).
+    """
+    sweep_stale_temporaries(final)
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent)
+    )
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        old = final.parent / f".{final.name}.{os.getpid()}.old.part"
+        if final.exists():
+            final.replace(old)
+        tmp.replace(final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def sweep_stale_temporaries(final: Path) -> None:
     """Remove temporary files of ``final`` left by a render that was killed.
 
@@ -73,7 +98,10 @@ def sweep_stale_temporaries(final: Path) -> None:
     for temp in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
         pid_text = temp.name[len(final.name) + 2 :].split(".", 1)[0]
         if pid_text.isdigit() and not _alive(int(pid_text)):
-            temp.unlink(missing_ok=True)
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            else:
+                temp.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

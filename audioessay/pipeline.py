@@ -1,8 +1,9 @@
 """``render()``: essay in, episode out. Reads top to bottom like the pipeline diagram.
 
-    parse → narrate (cached pieces) → lay out → measure each chapter → one gain
-          → limit + encode each chapter (cached streams) → place chapters and cues
-          → tag + join streams → write sidecars, cover art and page → write the episode record
+    parse → script (speakable text) → narrate (cached pieces) → lay out → measure each chapter
+          → one gain → limit + encode each chapter (cached streams; again if the limiter left
+          the episode short) → place chapters and cues → tag + join streams
+          → write sidecars, cover art, talking books and page → write the episode record
 
 Chapters are measured and encoded by ``jobs`` threads (LAME and NumPy release the GIL); the
 results are joined in chapter order, so the output is byte-identical whatever ``jobs`` is.
@@ -24,6 +25,8 @@ from typing import TypeVar
 import numpy as np
 
 from .assemble import ChapterLayout, lay_out
+from .books.daisy import write_daisy
+from .books.epub import write_epub
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .encode import (
@@ -152,6 +155,12 @@ def render(
         description=describe(essay),
         image=image,
     )
+    # Talking books, when asked for: the same cues time their text.
+    narrator = f"{settings.engine} (synthetic voice)"
+    if "daisy" in settings.formats:
+        files["daisy"], files["daisy_zip"] = write_daisy(episode, narrator)
+    if "epub" in settings.formats:
+        files["epub"] = write_epub(episode, narrator)
     # The page (the HTML transcript), then the record: its presence means the episode is whole.
     write_assets(out_dir)
     podcast = read_podcast(out_dir)

