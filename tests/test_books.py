@@ -85,8 +85,8 @@ def test_daisy_book(book: Path) -> None:
     assert metas["dc:format"] == "Daisy 2.02"
     assert metas["ncc:multimediaType"] == "audioFullText"
     duration = float(judges.ffprobe(book.with_suffix(".mp3"))["format"]["duration"])
-    hours, minutes, seconds = (int(x) for x in metas["ncc:totalTime"].split(":"))
-    assert hours * 3600 + minutes * 60 + seconds == round(duration)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d\d\d", metas["ncc:totalTime"])
+    assert abs(_seconds(metas["ncc:totalTime"]) - duration) < 0.0015  # exact, to the ms
     # Headings h1-h6 follow the chapter levels, the first is the title.
     headings = [el for el in ncc.iter() if re.fullmatch(rf"{re.escape(XHTML)}h[1-6]", el.tag)]
     chapters = chapters_of(book)

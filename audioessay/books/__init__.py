@@ -83,12 +83,14 @@ def _heading_clip(index: int, chapter: Chapter, titles: list[tuple[int, Cue]]) -
     return Clip(f"h{index + 1}", chapter.title, first.start, last.end)
 
 
-def clock(seconds: float, fraction: bool = True) -> str:
-    """``0:09:21.245`` (SMIL clock value), or ``00:09:21`` without the fraction."""
-    ms = round(seconds * 1000) if fraction else round(seconds) * 1000
+def clock(seconds: float, full: bool = False) -> str:
+    """A SMIL clock value to the millisecond: ``0:09:21.245``, or the full ``00:09:21.245``."""
+    ms = round(seconds * 1000)
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
     secs, ms = divmod(ms, 1000)
-    if not fraction:
-        return f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{hours}:{minutes:02d}:{secs:02d}.{ms:03d}"
+    return (
+        f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
+        if full
+        else f"{hours}:{minutes:02d}:{secs:02d}.{ms:03d}"
+    )

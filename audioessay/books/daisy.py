@@ -99,7 +99,7 @@ def _ncc(
         _meta("ncc:sidebars", "0"),
         _meta("ncc:sourceDate", published, "yyyy-mm-dd"),
         _meta("ncc:tocItems", str(len(sections))),
-        _meta("ncc:totalTime", clock(episode.duration, fraction=False)),
+        _meta("ncc:totalTime", clock(episode.duration, full=True), "hh:mm:ss"),
     ]
     headings = []
     for section in sections:
