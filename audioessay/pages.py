@@ -145,6 +145,8 @@ def episode_page(episode: Episode, podcast: Podcast | None = None, mp3_size: int
         ("vtt", "WebVTT captions"),
         ("srt", "SRT captions"),
         ("chapters", "chapters (JSON)"),
+        ("epub", "EPUB 3 book, text in sync with the audio"),
+        ("daisy_zip", "DAISY 2.02 talking book"),
     ):
         if kind in files:
             downloads.append(f'<a href="{e(files[kind].name)}">{label}</a>')

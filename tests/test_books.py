@@ -160,3 +160,9 @@ def test_format_option_errors(tmp_path: Path) -> None:
     result = run_cli("render", str(EXAMPLE), "-o", str(tmp_path), "--format", "mp3,pdf")
     assert result.returncode == 1 and "--format takes mp3, daisy, epub" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_episode_page_offers_the_books(book: Path) -> None:
+    page = book.with_suffix(".html").read_text()
+    assert f'href="{book.name}.epub"' in page
+    assert f'href="{book.name}.daisy.zip"' in page
