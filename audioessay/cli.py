@@ -250,6 +250,7 @@ def script(
             "title": essay_.metadata.title,
             "language": essay_.metadata.language,
             "engine": settings.engine,
+            "voice": settings.voice,
             "chapters": chapters,
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))

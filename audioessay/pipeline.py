@@ -37,7 +37,7 @@ from .encode import (
     encode_stream,
     encoder_identity,
 )
-from .engines import Engine, Samples, create_engine, engine_alphabet
+from .engines import Engine, Samples, create_engine, engine_alphabet, voice_for_language
 from .errors import AudioEssayError, RenderInterruptedError
 from .files import atomic_path, episode_slug, prepare_output_dir, write_atomic
 from .loudness import LoudnessMeter, integrated_loudness, measure_steps
@@ -182,6 +182,16 @@ def prepare(
     settings = settings.with_essay(essay.settings, explicit).validate()
     if essay.settings.language is None and project.settings.language:
         essay = replace(essay, metadata=replace(essay.metadata, language=project.settings.language))
+    if settings.voice is None and "voice" not in explicit:
+        # The voice follows the essay's language (front matter or audioessay.toml).
+        voice = voice_for_language(settings.engine, essay.metadata.language)
+        if voice is not None:
+            settings = replace(settings, voice=voice)
+        elif not essay.metadata.language.lower().startswith("en"):
+            log.warning(
+                "the %s engine has no voice for language %r; using its default voice",
+                settings.engine, essay.metadata.language,
+            )  # fmt: skip
     options = SpeechOptions(
         language=essay.metadata.language,
         lexicon=build_lexicon((*settings.essay_lexicons, *settings.lexicons), project),

@@ -159,3 +159,20 @@ def test_piper_voice_by_path_and_listing(tmp_path: Path) -> None:
         "render", str(source), "--engine", "piper", "--voice", "nobody", "-o", str(tmp_path)
     )
     assert missing.returncode == 1 and "nobody" in missing.stderr
+
+
+@pytest.mark.parametrize("engine", ["espeak", "pyttsx3"])
+def test_the_voice_follows_the_essays_language(tmp_path: Path, engine: str) -> None:
+    """``language: fr`` without a voice speaks with eSpeak NG's French voice."""
+    text = "---\ntitle: Names\nlanguage: fr\n---\n\nLe chat dort sur la chaise.\n"
+    source = write(tmp_path, "fr.md", text)
+    script = json.loads(run_cli("script", str(source), "--engine", engine, "--json").stdout)
+    voice = script["voice"]
+    assert voice is not None and voice.lower().endswith("/fr")
+    automatic = pcm(render(source, tmp_path / "a", engine))
+    assert automatic == pcm(render(source, tmp_path / "b", engine, "--voice", voice))
+    assert automatic != pcm(render(source, tmp_path / "c", engine, "--voice", _english(engine)))
+
+
+def _english(engine: str) -> str:
+    return "gmw/en-US" if engine == "espeak" else "gmw/en-us"

@@ -22,6 +22,7 @@ __all__ = [
     "engine_alphabet",
     "engine_names",
     "list_voices",
+    "voice_for_language",
 ]
 
 DEFAULT_ENGINE = "pyttsx3"
@@ -66,6 +67,33 @@ def engine_alphabet(name: str) -> str | None:
     """The phoneme input engine ``name`` reads inside ``[[...]]`` (None: plain text only)."""
     alphabet = getattr(_factory(name), "phonemes", None)
     return alphabet if alphabet in ("espeak", "ipa") else None
+
+
+def voice_for_language(name: str, language: str) -> str | None:
+    """The engine's voice for a language tag (``fr``, ``pt-BR``), or None for its default.
+
+    An English essay without a region keeps the default voice. Otherwise the best match wins:
+    a voice named after the language (eSpeak's ``roa/fr``), then one that lists the tag first,
+    then any that lists it, then one for the primary language.
+    """
+    tag = language.replace("_", "-").lower()
+    primary = tag.split("-", 1)[0]
+    if tag == "en":
+        return None
+    voices = list_voices(name)
+
+    def score(voice: Voice) -> int:
+        listed = [lang.lower() for lang in voice.languages]
+        if voice.id.lower().rsplit("/", 1)[-1] == tag:
+            return 4
+        if listed[:1] == [tag] or listed[:1] == [f"{tag}-{tag}"]:
+            return 3
+        if tag in listed:
+            return 2
+        return 1 if any(lang.split("-", 1)[0] == primary for lang in listed) else 0
+
+    best = max(voices, key=score, default=None)
+    return best.id if best is not None and score(best) > 0 else None
 
 
 def list_voices(name: str) -> list[Voice]:
