@@ -134,6 +134,33 @@ class Episode:
     """Per-episode cover art copied beside the MP3, if the essay has any."""
 
 
+NumberedCue = tuple[int, Cue]
+"""A cue with its 1-based position in the episode (the ``sN`` id pages and books give it)."""
+
+
+@dataclass(frozen=True)
+class ChapterText:
+    """One chapter's cues: its spoken title (or the intro), then its paragraphs."""
+
+    titles: tuple[NumberedCue, ...]
+    paragraphs: tuple[tuple[NumberedCue, ...], ...]
+
+
+def chapter_texts(episode: Episode) -> list[ChapterText]:
+    """Every chapter's cues grouped into titles and paragraphs, in one pass over the cues."""
+    titles: list[list[NumberedCue]] = [[] for _ in episode.chapters]
+    paragraphs: list[dict[int, list[NumberedCue]]] = [{} for _ in episode.chapters]
+    for number, cue in enumerate(episode.cues, start=1):
+        if cue.paragraph is None:
+            titles[cue.chapter].append((number, cue))
+        else:
+            paragraphs[cue.chapter].setdefault(cue.paragraph, []).append((number, cue))
+    return [
+        ChapterText(tuple(t), tuple(tuple(p) for p in ps.values()))
+        for t, ps in zip(titles, paragraphs, strict=True)
+    ]
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far a render has got, reported to whoever draws progress (the CLI)."""

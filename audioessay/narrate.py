@@ -319,11 +319,8 @@ def _narration(script: Script, voicing: Voicing, lengths: dict[str, int]) -> Nar
         shown = voicing.parts(line.written) if len(parts) > 1 else [line.written]
         if len(shown) != len(parts):
             shown = share_words(line.written, parts)
-        kept = [
-            (Piece(part, voicing.key(part), lengths[voicing.key(part)]), text)
-            for part, text in zip(parts, shown, strict=True)
-            if lengths[voicing.key(part)]
-        ]
+        pieces = [Piece(part, key, lengths[key]) for part in parts for key in [voicing.key(part)]]
+        kept = [(piece, text) for piece, text in zip(pieces, shown, strict=True) if piece.length]
         return Utterance(tuple(p for p, _ in kept), tuple(t for _, t in kept))
 
     sections = tuple(

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from .files import write_atomic
-from .model import Chapter, Cue, Episode
+from .model import Chapter, Cue, Episode, chapter_texts
 from .podcast import Podcast
 
 STYLESHEET = "audioessay.css"
@@ -71,16 +71,17 @@ def iso_duration(seconds: float) -> str:
     return f"PT{int(minutes)}M{secs:.3f}S" if minutes else f"PT{secs:.3f}S"
 
 
-def heading_depths(chapters: Sequence[Chapter]) -> list[int]:
-    """Heading depth (1 = ``h2``) per chapter, nesting by level without ever skipping one.
+def heading_depths(chapters: Sequence[Chapter], every_chapter: bool = False) -> list[int]:
+    """Heading depth per chapter, nesting by level without ever skipping one (0: no heading).
 
-    Essays skip levels (a ``###`` straight under ``#``); pages must not, or screen-reader users
-    lose their place in the outline.
+    Essays skip levels (a ``###`` straight under ``#``); pages and books must not, or
+    screen-reader users lose their place in the outline. On a page the opening has no heading
+    of its own (the page's ``h1`` names it); in a book (``every_chapter``) it is the title.
     """
     stack: list[int] = []
     depths = []
     for chapter in chapters:
-        if not chapter.heading:
+        if not (chapter.heading or every_chapter):
             depths.append(0)
             continue
         while stack and stack[-1] >= chapter.level:
@@ -212,11 +213,10 @@ def _cue(cue: Cue, number: int, shown: str | None = None) -> str:
 
 def _transcript(episode: Episode) -> Iterator[str]:
     """The transcript, one section per chapter, one ``<p>`` per paragraph, one span per cue."""
-    numbered = list(enumerate(episode.cues, start=1))
     depths = heading_depths(episode.chapters)
-    for index, chapter in enumerate(episode.chapters):
-        cues = [(n, c) for n, c in numbered if c.chapter == index]
-        titles = [(n, c) for n, c in cues if c.paragraph is None]
+    texts = chapter_texts(episode)
+    for index, (chapter, text) in enumerate(zip(episode.chapters, texts, strict=True)):
+        titles = text.titles
         yield f'<section id="chapter-{index + 1}" data-start="{chapter.start:.3f}">\n'
         if chapter.heading:
             level = min(6, depths[index] + 1)
@@ -227,12 +227,8 @@ def _transcript(episode: Episode) -> Iterator[str]:
             yield f"<h{level}>{spans}</h{level}>\n"
         elif titles:
             yield f'<p class="intro">{" ".join(_cue(c, n) for n, c in titles)}</p>\n'
-        paragraphs: dict[int, list[str]] = {}
-        for n, c in cues:
-            if c.paragraph is not None:
-                paragraphs.setdefault(c.paragraph, []).append(_cue(c, n))
-        for spans_of_paragraph in paragraphs.values():
-            yield f"<p>{' '.join(spans_of_paragraph)}</p>\n"
+        for paragraph in text.paragraphs:
+            yield f"<p>{' '.join(_cue(c, n) for n, c in paragraph)}</p>\n"
         yield "</section>\n"
 
 

@@ -356,22 +356,24 @@ def _episode_gain(steps: list[np.ndarray], settings: RenderSettings) -> float:
     keeps the gain, and so every unchanged chapter's encoded stream, the same when one section
     is edited, while the result depends on the essay alone (never on what was cached).
     """
-    measured = integrated_loudness(steps, SAMPLE_RATE // 10)
-    log.info("episode loudness before normalisation: %.2f LUFS", measured)
-    if math.isinf(measured):
-        return 0.0
-    ideal = settings.loudness - ENCODER_GAIN_DB - measured
-    return round(ideal / GAIN_STEP_DB) * GAIN_STEP_DB
+    gap = _gap_to_target(steps, settings, "before normalisation")
+    return round(gap / GAIN_STEP_DB) * GAIN_STEP_DB
 
 
 def _limiter_shortfall(steps: list[np.ndarray], settings: RenderSettings) -> float:
     """How far (dB) below the target the limited audio came out; 0 when it is on target."""
+    return max(0.0, _gap_to_target(steps, settings, "after the limiter"))
+
+
+def _gap_to_target(steps: list[np.ndarray], settings: RenderSettings, stage: str) -> float:
+    """Decibels to add to audio measured as ``steps`` to reach the (pre-LAME) target; 0 for
+    silence."""
     measured = integrated_loudness(steps, SAMPLE_RATE // 10)
     if math.isinf(measured):
         return 0.0
-    shortfall = settings.loudness - ENCODER_GAIN_DB - measured
-    log.info("after the limiter: %.2f LUFS (%.2f dB short)", measured, shortfall)
-    return max(0.0, shortfall)
+    gap = settings.loudness - ENCODER_GAIN_DB - measured
+    log.info("episode loudness %s: %.2f LUFS (%+.2f dB to the target)", stage, measured, gap)
+    return gap
 
 
 def place(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Chapter, Cue, Episode
+from ..model import Chapter, Episode, NumberedCue, chapter_texts
 from ..pages import heading_depths
 
 
@@ -46,24 +46,21 @@ class BookSection:
 def book_sections(episode: Episode) -> list[BookSection]:
     """The episode as book sections. The opening's heading is the book title, spoken by the
     intro ("Title. By Author."); every other heading is its spoken title."""
-    headed = [Chapter(c.title, c.level, c.start, c.end, heading=True) for c in episode.chapters]
-    depths = [min(6, d) for d in heading_depths(headed)]
+    depths = heading_depths(episode.chapters, every_chapter=True)
     sections = []
-    for index, chapter in enumerate(episode.chapters):
-        cues = [(n, c) for n, c in enumerate(episode.cues, start=1) if c.chapter == index]
-        titles = [(n, c) for n, c in cues if c.paragraph is None]
-        heading = _heading_clip(index, chapter, titles)
-        paragraphs: dict[int, list[Clip]] = {}
-        for n, cue in cues:
-            if cue.paragraph is not None:
-                paragraphs.setdefault(cue.paragraph, []).append(_clip(n, cue))
+    for index, (chapter, text) in enumerate(
+        zip(episode.chapters, chapter_texts(episode), strict=True)
+    ):
         sections.append(
             BookSection(
                 number=index + 1,
                 title=chapter.title,
-                depth=depths[index],
-                heading=heading,
-                paragraphs=tuple(tuple(p) for p in paragraphs.values()),
+                depth=min(6, depths[index]),
+                heading=_heading_clip(index, chapter, text.titles),
+                paragraphs=tuple(
+                    tuple(Clip(f"s{n}", cue.text, cue.start, cue.end) for n, cue in paragraph)
+                    for paragraph in text.paragraphs
+                ),
                 start=chapter.start,
                 end=chapter.end,
             )
@@ -71,26 +68,9 @@ def book_sections(episode: Episode) -> list[BookSection]:
     return sections
 
 
-def _clip(number: int, cue: Cue, text: str | None = None) -> Clip:
-    return Clip(f"s{number}", cue.text if text is None else text, cue.start, cue.end)
-
-
-def _heading_clip(index: int, chapter: Chapter, titles: list[tuple[int, Cue]]) -> Clip:
+def _heading_clip(index: int, chapter: Chapter, titles: tuple[NumberedCue, ...]) -> Clip:
     """The heading shows the title as written; its clip spans the spoken title (or intro)."""
     if not titles:  # nothing spoken for it (cannot happen for a rendered essay)
         return Clip(f"h{index + 1}", chapter.title, chapter.start, chapter.start)
     first, last = titles[0][1], titles[-1][1]
     return Clip(f"h{index + 1}", chapter.title, first.start, last.end)
-
-
-def clock(seconds: float, full: bool = False) -> str:
-    """A SMIL clock value to the millisecond: ``0:09:21.245``, or the full ``00:09:21.245``."""
-    ms = round(seconds * 1000)
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    secs, ms = divmod(ms, 1000)
-    return (
-        f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
-        if full
-        else f"{hours}:{minutes:02d}:{secs:02d}.{ms:03d}"
-    )

@@ -19,7 +19,8 @@ from xml.sax.saxutils import escape, quoteattr
 from .. import __version__
 from ..files import atomic_directory, write_atomic
 from ..model import Episode
-from . import BookSection, book_sections, clock
+from ..transcript import timestamp as clock
+from . import BookSection, book_sections
 
 XHTML_DOCTYPE = (
     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
@@ -99,7 +100,7 @@ def _ncc(
         _meta("ncc:sidebars", "0"),
         _meta("ncc:sourceDate", published, "yyyy-mm-dd"),
         _meta("ncc:tocItems", str(len(sections))),
-        _meta("ncc:totalTime", clock(episode.duration, full=True), "hh:mm:ss"),
+        _meta("ncc:totalTime", clock(episode.duration), "hh:mm:ss"),
     ]
     headings = []
     for section in sections:

@@ -18,7 +18,8 @@ from xml.sax.saxutils import escape, quoteattr
 from .. import __version__
 from ..files import write_atomic
 from ..model import Episode
-from . import BookSection, book_sections, clock
+from ..transcript import timestamp as clock
+from . import BookSection, book_sections
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
 STYLE = f"""body {{ font-family: serif; line-height: 1.6; margin: 1em; }}
