@@ -72,17 +72,24 @@ class Cache:
             final.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=final.parent)
         except OSError as exc:
-            raise OutputError(
-                f"cannot write to the cache {self.root}: {exc.strerror or exc}"
-            ) from exc
+            raise self._unwritable(exc) from exc
         os.close(fd)
         tmp = Path(name)
         try:
             yield tmp
             tmp.replace(final)
+        except OSError as exc:  # a full disk, most often
+            tmp.unlink(missing_ok=True)
+            raise self._unwritable(exc) from exc
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+    def _unwritable(self, exc: OSError) -> OutputError:
+        return OutputError(
+            f"cannot write to the audio cache {self.root}: {exc.strerror or exc}; free some "
+            "space, or give another --cache-dir (or --no-cache)"
+        )
 
     # -- pieces: trimmed 44.1 kHz audio as 16-bit PCM with a checksum -------------------------
 

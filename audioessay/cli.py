@@ -340,6 +340,13 @@ def serve(
         str, typer.Option(help="Address to listen on; 0.0.0.0 shares it on your network.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8000,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another host name requests may use (e.g. behind a proxy); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the folder over HTTP: feed, episodes, transcripts and pages, with byte ranges."""
     from .serve import bind, is_local, run, url_of
@@ -359,7 +366,7 @@ def serve(
     sys.stdout.flush()
     # uvicorn shuts down gracefully, then re-raises the signal: exit 130 like every command.
     with _errors(), _interruptible():
-        run(directory, sock)
+        run(directory, sock, tuple(allow_host or ()))
 
 
 def _fail(message: str) -> None:

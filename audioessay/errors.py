@@ -41,3 +41,7 @@ class InspectError(AudioEssayError, ValueError):
 
 class RenderInterruptedError(KeyboardInterrupt):
     """A render was cancelled (Ctrl-C, SIGTERM, or another thread); it unwinds like Ctrl-C."""
+
+
+class CoverageError(AudioEssayError, RuntimeError):
+    """Text of the essay would not be spoken: a reader lost it. Never passed over in silence."""

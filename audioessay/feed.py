@@ -12,12 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import html
-import re
 import uuid
 from collections.abc import Iterator, Sequence
 from urllib.parse import quote, urlsplit
-from xml.sax.saxutils import escape, quoteattr
 
+from .escaping import xml_attr, xml_text
 from .model import Episode
 from .podcast import Podcast
 from .transcript import timestamp
@@ -31,8 +30,6 @@ NAMESPACES = (
     ("psc", "http://podlove.org/simple-chapters"),
     ("atom", "http://www.w3.org/2005/Atom"),
 )
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-"""Characters XML 1.0 forbids (C0 controls, lone surrogates, U+FFFE/U+FFFF)."""
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -68,7 +65,7 @@ def build_feed(
     feed_url = file_url(base_url, FEED_FILE)
     link = podcast.link or file_url(base_url, "index.html")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>']
-    declarations = " ".join(f"xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in NAMESPACES)
+    declarations = " ".join(f"xmlns:{prefix}={xml_attr(uri)}" for prefix, uri in NAMESPACES)
     lines.append(f'<rss version="2.0" {declarations}>')
     lines.append("<channel>")
     guid = podcast_guid(file_url(home_url or base_url, FEED_FILE))
@@ -106,7 +103,7 @@ def _channel(
     yield f"<itunes:owner>{owner}</itunes:owner>"
     if podcast.subcategory:
         sub = _empty("itunes:category", text=podcast.subcategory)
-        yield f"<itunes:category text={_attr(podcast.category)}>{sub}</itunes:category>"
+        yield f"<itunes:category text={xml_attr(podcast.category)}>{sub}</itunes:category>"
     else:
         yield _empty("itunes:category", text=podcast.category)
     yield _el("itunes:explicit", "true" if podcast.explicit else "false")
@@ -161,17 +158,8 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
     yield "</item>"
 
 
-def xml_text(text: str) -> str:
-    """``text`` escaped for XML character data, minus characters XML cannot hold."""
-    return escape(_NOT_XML.sub("", text), {'"': "&quot;"})
-
-
-def _attr(value: str) -> str:
-    return quoteattr(_NOT_XML.sub("", value), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
-
-
 def _attrs(attributes: dict[str, str]) -> str:
-    return "".join(f" {name}={_attr(value)}" for name, value in attributes.items())
+    return "".join(f" {name}={xml_attr(value)}" for name, value in attributes.items())
 
 
 def _el(tag: str, text: str, **attributes: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -17,18 +19,68 @@ from typing import Any
 from .errors import OutputError, SettingsError
 
 _MAX_SLUG = 80
+RESERVED_SLUGS = frozenset(["index", "feed", "cover", "audioessay", "podcast"])
+"""Names of the podcast's own files (index.html, feed.xml, cover.png, audioessay.css,
+podcast.toml): an essay called "Index" must not write its page over the podcast's."""
+
+
+def short_hash(text: str) -> str:
+    """Six hex digits that stand for ``text``: stable across runs and machines."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=3).hexdigest()
 
 
 def slugify(text: str) -> str:
-    """A file-name-safe slug: ASCII letters, digits and single hyphens, never a path."""
+    """A file-name-safe slug: ASCII letters, digits and single hyphens, never a path.
+
+    A slug cut at 80 characters ends in a hash of the whole, so two long titles that share
+    their first 80 characters still get two slugs.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:_MAX_SLUG].rstrip("-")
+    if len(slug) <= _MAX_SLUG:
+        return slug
+    return slug[: _MAX_SLUG - 7].rstrip("-") + "-" + short_hash(slug)
 
 
 def episode_slug(title: str, source: Path) -> str:
-    """The slug for an episode: from its title, else its file name, else ``episode``."""
-    return slugify(title) or slugify(source.stem) or "episode"
+    """The slug an episode would like: from its title, else its file name, else ``episode``;
+    never a reserved name. :func:`audioessay.record.claim_slug` makes it unique."""
+    slug = slugify(title) or slugify(source.stem) or "episode"
+    return f"{slug}-episode" if slug in RESERVED_SLUGS else slug
+
+
+LOCK_FILE = ".audioessay.lock"
+
+
+@contextlib.contextmanager
+def locked(directory: Path) -> Iterator[None]:
+    """Hold the folder's publishing lock (blocks while another process holds it)."""
+    path = directory / LOCK_FILE
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(f"cannot lock {directory} for publishing: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def check_writable(directory: Path) -> None:
+    """Create and remove a file in ``directory``, or raise :class:`OutputError` saying why.
+
+    Asked before narrating, so a read-only or full folder fails at once, not after minutes.
+    (Permission bits alone would not tell: root ignores them, a read-only mount does not.)
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=".audioessay-probe.", dir=directory)
+        os.close(fd)
+        Path(name).unlink()
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write into {directory}: {exc.strerror or exc}; choose another -o folder"
+        ) from exc
 
 
 def prepare_output_dir(path: Path) -> Path:
@@ -48,21 +100,8 @@ def atomic_path(final: Path) -> Iterator[Path]:
 
     On any failure, and on Ctrl-C, the temporary file is removed and ``final`` is untouched.
     """
-    sweep_stale_temporaries(final)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent
-    )
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        tmp.chmod(0o644)
-        tmp.replace(final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with staging() as stage:
+        yield stage.file(final)
 
 
 @contextlib.contextmanager
@@ -72,20 +111,97 @@ def atomic_directory(final: Path) -> Iterator[Path]:
     The old folder is moved aside and deleted only after the new one is in place, so a
     reader finds the previous complete folder or the new complete one (for an instant, none).
     """
-    sweep_stale_temporaries(final)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent)
-    )
+    with staging() as stage:
+        yield stage.directory(final)
+
+
+class Staging:
+    """A set of outputs written under temporary names and moved into place together.
+
+    Each output is written completely under a temporary name first; :meth:`commit` then
+    renames them one after the other, in the order they were staged, which takes
+    milliseconds however long the writing took. A crash before the commit leaves every
+    final name as it was; a crash during it leaves a mix that the episode record (written
+    after the commit, with each file's size and hash) lets readers detect.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def file(self, final: Path) -> Path:
+        """A temporary path that becomes ``final`` on commit."""
+        sweep_stale_temporaries(final)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent
+        )
+        os.close(fd)
+        self._staged.append((Path(name), final))
+        return Path(name)
+
+    def directory(self, final: Path) -> Path:
+        """A temporary folder that takes ``final``'s place on commit."""
+        sweep_stale_temporaries(final)
+        tmp = tempfile.mkdtemp(
+            prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent
+        )
+        self._staged.append((Path(tmp), final))
+        return Path(tmp)
+
+    def write(self, final: Path, data: bytes | str) -> Path:
+        """Stage ``data`` as the contents of ``final``."""
+        tmp = self.file(final)
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        return tmp
+
+    def commit(self) -> None:
+        """Flush every staged file to disk, then move each into place."""
+        for tmp, _ in self._staged:
+            if tmp.is_file():
+                with tmp.open("rb+") as handle:
+                    os.fsync(handle.fileno())
+        for tmp, final in self._staged:
+            tmp.chmod(0o755 if tmp.is_dir() else 0o644)
+            if tmp.is_dir():
+                old = final.parent / f".{final.name}.{os.getpid()}.old.part"
+                if final.exists():
+                    final.replace(old)
+                tmp.replace(final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.replace(final)
+        self._staged.clear()
+
+    def discard(self) -> None:
+        """Remove whatever is still staged."""
+        for tmp, _ in self._staged:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+        self._staged.clear()
+
+
+@contextlib.contextmanager
+def staging() -> Iterator[Staging]:
+    """A :class:`Staging` committed when the block succeeds and discarded on any failure.
+
+    OS errors (a full disk, a folder made read-only meanwhile) become :class:`OutputError`.
+    """
+    stage = Staging()
     try:
-        yield tmp
-        tmp.chmod(0o755)
-        old = final.parent / f".{final.name}.{os.getpid()}.old.part"
-        if final.exists():
-            final.replace(old)
-        tmp.replace(final)
-        shutil.rmtree(old, ignore_errors=True)
+        yield stage
+        stage.commit()
+    except OSError as exc:
+        finals = {str(tmp): final for tmp, final in stage._staged}
+        folder = next(iter(finals.values())).parent if finals else None
+        stage.discard()
+        if isinstance(exc, OutputError):
+            raise
+        name = finals.get(str(exc.filename), exc.filename)
+        where = f" {name}" if name else f" the episode into {folder}" if folder else ""
+        raise OutputError(f"cannot write{where}: {exc.strerror or exc}") from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        stage.discard()
         raise
 
 

@@ -7,8 +7,16 @@ lets the fast tests check chapter times exactly.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+_WORD = re.compile(r"\w+")
+
+
+def written_words(text: str) -> list[str]:
+    """The words of ``text`` as the coverage check counts them (runs of letters and digits)."""
+    return _WORD.findall(text)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,9 @@ class Essay:
     metadata: Metadata
     sections: tuple[Section, ...]
     settings: EssaySettings = field(default_factory=EssaySettings)
+    written: tuple[str, ...] = ()
+    """Every word of the source's text as its reader found it, before sections were built:
+    what the coverage check holds the narration script to."""
 
     @property
     def words(self) -> int:

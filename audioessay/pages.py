@@ -12,17 +12,18 @@ chapters and every sentence carries its start time.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
+from .escaping import xml_text
 from .files import write_atomic
 from .model import Chapter, Cue, Episode, chapter_texts
 from .podcast import Podcast
 
 STYLESHEET = "audioessay.css"
 SCRIPT = "audioessay.js"
+ASSETS = (STYLESHEET, SCRIPT)
 INDEX_FILE = "index.html"
 SPEEDS = (0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5)
 SHORTCUTS = (
@@ -41,8 +42,8 @@ TRANSCRIPT_KEYS = (
 
 
 def e(text: str) -> str:
-    """HTML-escaped text (quotes too, so it is safe in attributes)."""
-    return html.escape(text, quote=True)
+    """Escaped text (quotes too, so it is safe in attributes), through the one escaper."""
+    return xml_text(text)
 
 
 def clock(seconds: float) -> str:
@@ -93,7 +94,7 @@ def heading_depths(chapters: Sequence[Chapter], every_chapter: bool = False) -> 
 
 def write_assets(directory: Path) -> None:
     """Put the stylesheet and script beside the pages (only rewritten when they differ)."""
-    for name in (STYLESHEET, SCRIPT):
+    for name in ASSETS:
         data = resources.files("audioessay.assets").joinpath(name).read_bytes()
         target = directory / name
         if not target.is_file() or target.read_bytes() != data:

@@ -1,9 +1,10 @@
 """``render()``: essay in, episode out. Reads top to bottom like the pipeline diagram.
 
-    parse → script (speakable text) → narrate (cached pieces) → lay out → measure each chapter
+    parse → script (speakable text; every written word checked) → check voice, art, limits
+          → claim a slug → narrate (cached pieces) → lay out → measure each chapter
           → one gain → limit + encode each chapter (cached streams; again if the limiter left
-          the episode short) → place chapters and cues → tag + join streams
-          → write sidecars, cover art, talking books and page → write the episode record
+          the episode short) → place chapters and cues → stage: tag + join streams, sidecars,
+          cover art, talking books and page → move all into place → write the episode record
 
 Chapters are measured and encoded by ``jobs`` threads (LAME and NumPy release the GIL); the
 results are joined in chapter order, so the output is byte-identical whatever ``jobs`` is.
@@ -29,6 +30,7 @@ from .books.daisy import write_daisy
 from .books.epub import write_epub
 from .cache import Cache, content_key
 from .config import RenderSettings
+from .coverage import check_coverage
 from .encode import (
     ENCODER_DELAY,
     ENCODER_GAIN_DB,
@@ -39,7 +41,7 @@ from .encode import (
 )
 from .engines import Engine, Samples, create_engine, engine_alphabet, voice_for_language
 from .errors import AudioEssayError, RenderInterruptedError
-from .files import atomic_path, episode_slug, prepare_output_dir, write_atomic
+from .files import LOCK_FILE, check_writable, episode_slug, prepare_output_dir, staging
 from .loudness import LoudnessMeter, integrated_loudness, measure_steps
 from .model import Chapter, Cue, Episode, Essay, Progress
 from .narrate import SAMPLE_RATE, Narrator, Piece, Voicing, completed, narrate
@@ -47,10 +49,10 @@ from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
 from .project import build_lexicon, find_project
-from .record import stable_identity, write_record
+from .record import claim_slug, stable_identity, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
-from .tags import read_cover, write_tags
+from .tags import check_chapter_limits, read_cover, write_tags
 from .transcript import format_json_chapters, format_srt, format_vtt
 
 log = logging.getLogger(__name__)
@@ -89,8 +91,41 @@ def render(
     """
     # Read and parse; settings: defaults < audioessay.toml < front matter < flags.
     essay, settings, script = prepare(source, settings, explicit)
+    # Everything that can be refused is checked before any output folder exists or any audio
+    # is made: the voice, the cover art, the limits of the tags, a writable folder.
+    voicing = _voicing(settings)
+    cover = settings.cover or essay.metadata.image
+    art = read_cover(cover) if cover is not None else None
+    check_chapter_limits(len(essay.sections))
+    created = not settings.output_dir.exists()
     out_dir = prepare_output_dir(settings.output_dir)
-    slug = episode_slug(essay.metadata.title, source)
+    try:
+        check_writable(out_dir)
+        wanted = episode_slug(essay.metadata.title, source)
+        with claim_slug(out_dir, wanted, source, essay.metadata.title) as slug:
+            return _render(essay, settings, script, voicing, art, out_dir, slug, wanted, progress, cancel)
+    except BaseException:
+        if created:  # a folder this render made is removed again if nothing else is in it
+            with contextlib.suppress(OSError):
+                (out_dir / LOCK_FILE).unlink(missing_ok=True)
+                out_dir.rmdir()
+        raise
+
+
+def _render(
+    essay: Essay,
+    settings: RenderSettings,
+    script: Script,
+    voicing: Voicing,
+    art: tuple[bytes, str] | None,
+    out_dir: Path,
+    slug: str,
+    wanted: str,
+    progress: Callable[[Progress], None] | None,
+    cancel: threading.Event | None,
+) -> Episode:
+    """The render proper, once the essay has its checked settings and its own slug."""
+    source = essay.source
     files = {
         "mp3": out_dir / f"{slug}.mp3",
         "chapters": out_dir / f"{slug}.chapters.json",
@@ -98,16 +133,14 @@ def render(
         "srt": out_dir / f"{slug}.srt",
         "html": out_dir / f"{slug}.html",
     }
-    cover = settings.cover or essay.metadata.image
-    art = read_cover(cover) if cover is not None else None
-    guid, published = stable_identity(essay.metadata, out_dir, slug)
+    guid, published = stable_identity(essay.metadata, out_dir, slug, wanted)
 
-    with _open_cache(settings) as cache:
+    with _open_cache(settings) as cache, staging() as stage:
         run = _Run(settings, cache, cancel or threading.Event(), progress)
 
         # Narrate every sentence (only what the cache lacks), then lay out pieces and pauses.
         narration = narrate(
-            script, run.voicing(), run.engine, cache,
+            script, voicing, run.engine, cache,
             jobs=settings.jobs, progress=run.narrated, cancel=run.cancel,
         )  # fmt: skip
         layouts = lay_out(narration, settings.pauses)
@@ -126,47 +159,57 @@ def render(
             gain += round(shortfall / GAIN_STEP_DB) * GAIN_STEP_DB
         chapters, cues, duration = place(layouts, [c.frames for c in encoded])
 
-        # The tagged MP3: the tag first, then the chapter streams, written atomically.
-        with atomic_path(files["mp3"]) as tmp:
-            write_tags(tmp, essay.metadata, chapters, duration, describe(essay), art)
-            with tmp.open("ab") as out:
-                for chapter in encoded:
-                    out.write(run.stream(chapter.key))
-
-    # The sidecars, each atomically.
-    chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
-    write_atomic(files["chapters"], chapters_json)
-    write_atomic(files["vtt"], format_vtt(cues))
-    write_atomic(files["srt"], format_srt(cues))
-    image = None
-    if art is not None:
-        image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
-        write_atomic(image, art[0])
-    episode = Episode(
-        source=source,
-        metadata=essay.metadata,
-        slug=slug,
-        duration=duration,
-        chapters=tuple(chapters),
-        cues=tuple(cues),
-        files=files,
-        guid=guid,
-        published=published,
-        description=describe(essay),
-        image=image,
-    )
-    # Talking books, when asked for: the same cues time their text.
-    narrator = f"{settings.engine} (synthetic voice)"
-    if "daisy" in settings.formats:
-        files["daisy"], files["daisy_zip"] = write_daisy(episode, narrator)
-    if "epub" in settings.formats:
-        files["epub"] = write_epub(episode, narrator)
-    # The page (the HTML transcript), then the record: its presence means the episode is whole.
-    write_assets(out_dir)
-    podcast = read_podcast(out_dir)
-    write_atomic(files["html"], episode_page(episode, podcast, files["mp3"].stat().st_size))
+        # Every output is staged under a temporary name, then all are moved into place at
+        # once: the tagged MP3 (the tag, then the chapter streams), the sidecars, the art.
+        mp3 = stage.file(files["mp3"])
+        write_tags(mp3, essay.metadata, chapters, duration, describe(essay), art)
+        with mp3.open("ab") as out:
+            for chapter in encoded:
+                out.write(run.stream(chapter.key))
+        chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
+        stage.write(files["chapters"], chapters_json)
+        stage.write(files["vtt"], format_vtt(cues))
+        stage.write(files["srt"], format_srt(cues))
+        image = None
+        if art is not None:
+            image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
+            stage.write(image, art[0])
+        episode = Episode(
+            source=source,
+            metadata=essay.metadata,
+            slug=slug,
+            duration=duration,
+            chapters=tuple(chapters),
+            cues=tuple(cues),
+            files=files,
+            guid=guid,
+            published=published,
+            description=describe(essay),
+            image=image,
+        )
+        # Talking books, when asked for: the same cues time their text.
+        narrator = f"{settings.engine} (synthetic voice)"
+        if "daisy" in settings.formats:
+            files["daisy"], files["daisy_zip"] = write_daisy(episode, narrator, stage, mp3)
+        if "epub" in settings.formats:
+            files["epub"] = write_epub(episode, narrator, stage, mp3)
+        # The page (the HTML transcript).
+        write_assets(out_dir)
+        podcast = read_podcast(out_dir)
+        stage.write(files["html"], episode_page(episode, podcast, mp3.stat().st_size))
+    # Last, the record, with every file's size and hash: its presence means the set is whole.
     write_record(episode)
     return episode
+
+
+def _voicing(settings: RenderSettings) -> Voicing:
+    """How this render's voice sounds, for the cache keys of its pieces. Creating a probe
+    engine checks the engine and voice exist before anything is written."""
+    probe = create_engine(settings.engine, settings.voice, settings.rate)
+    try:
+        return Voicing(probe.identity, settings.voice, settings.rate, probe.max_chars)
+    finally:
+        probe.close()
 
 
 def prepare(
@@ -198,7 +241,9 @@ def prepare(
         skip_citations=settings.skip_citations,
         alphabet=engine_alphabet(settings.engine),
     )
-    return essay, settings, write_script(essay, options)
+    script = write_script(essay, options)
+    check_coverage(essay, script)  # no written word may go unspoken
+    return essay, settings, script
 
 
 @dataclass
@@ -214,14 +259,6 @@ class _Run:
     def engine(self) -> Engine:
         """A new engine instance (one per narrating thread)."""
         return create_engine(self.settings.engine, self.settings.voice, self.settings.rate)
-
-    def voicing(self) -> Voicing:
-        """How this render's voice sounds, for the cache keys of its pieces."""
-        probe = self.engine()
-        try:
-            return Voicing(probe.identity, self.settings.voice, self.settings.rate, probe.max_chars)
-        finally:
-            probe.close()
 
     def narrated(self, done: int, total: int, audio: float) -> None:
         self.audio_seconds = audio

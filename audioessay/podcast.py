@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .errors import SettingsError
 from .files import read_toml, write_atomic
+from .language import is_language_tag
 from .model import Episode
 
 SETTINGS_FILE = "podcast.toml"
@@ -46,7 +47,6 @@ APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
 """Apple Podcasts' category list; a feed with any other category is rejected by Apple."""
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Podcast:
             raise SettingsError(
                 f"{SETTINGS_FILE}: owner email {self.owner_email!r} is not an address"
             )
-        if not _LANGUAGE.match(self.language):
+        if not is_language_tag(self.language):
             raise SettingsError(
                 f"{SETTINGS_FILE}: language {self.language!r} is not a language tag such as en or en-GB"
             )

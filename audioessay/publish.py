@@ -11,26 +11,22 @@ a complete ``feed.xml`` (it is replaced atomically).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .cover import check_art, ensure_cover
-from .errors import OutputError, SettingsError
+from .errors import SettingsError
 from .feed import FEED_FILE, build_feed, file_url
-from .files import prepare_output_dir, write_atomic
+from .files import locked, prepare_output_dir, write_atomic
 from .model import Episode
 from .pages import INDEX_FILE, episode_page, index_page, write_assets
 from .podcast import SETTINGS_FILE, Podcast, check_url, load_podcast, missing_base_url
 from .record import load_records
 
 COVER_FILE = "cover.png"
-LOCK_FILE = ".audioessay.lock"
 
 
 @dataclass(frozen=True)
@@ -54,6 +50,8 @@ class Snapshot:
     episodes: list[Episode]
     sizes: list[int]
     created_settings: bool
+    warnings: list[str] = field(default_factory=list)
+    """Records that were skipped, and why."""
 
     def image_url(self, base_url: str) -> str:
         """The channel art's URL: the configured image, else the generated cover."""
@@ -77,27 +75,12 @@ class Snapshot:
         )
 
 
-@contextlib.contextmanager
-def locked(directory: Path) -> Iterator[None]:
-    """Hold the folder's publishing lock (blocks while another process holds it)."""
-    path = directory / LOCK_FILE
-    try:
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise OutputError(f"cannot lock {directory} for publishing: {exc.strerror or exc}") from exc
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)  # closing releases the lock
-
-
 def snapshot(directory: Path, overrides: Mapping[str, Any], create: bool) -> Snapshot:
     """Read the folder's records and settings; with ``create``, write podcast.toml if absent."""
-    episodes = load_records(directory)
+    episodes, skipped = load_records(directory)
     podcast, created = load_podcast(directory, overrides, episodes, create=create)
     sizes = [e.files["mp3"].stat().st_size for e in episodes]
-    return Snapshot(directory, podcast, episodes, sizes, created)
+    return Snapshot(directory, podcast, episodes, sizes, created, skipped)
 
 
 def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publication:
@@ -109,7 +92,7 @@ def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publ
         if not podcast.base_url:
             raise missing_base_url(directory / SETTINGS_FILE)
         base_url = check_url(podcast.base_url, "base URL")
-        warnings = _check_art(snap)
+        warnings = [*snap.warnings, *_check_art(snap)]
         if not podcast.image:
             ensure_cover(directory / COVER_FILE, podcast.title, podcast.author)
         feed_path = directory / FEED_FILE

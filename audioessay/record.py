@@ -10,19 +10,31 @@ essay gives no date, the time it was first rendered (its publication date in the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
+import logging
+import os
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
-from .files import write_atomic
+from .files import locked, short_hash, write_atomic
 from .model import Chapter, Cue, Episode, Metadata
+
+log = logging.getLogger(__name__)
 
 RECORD_SUFFIX = ".episode.json"
 RECORD_FORMAT = "audioessay-episode"
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+"""2: each file's size and SHA-256, so readers can tell a record from a mixed set of files."""
+UNCHECKED = frozenset(["html"])
+"""Outputs that feed builds rewrite after the render (the page), so no hash can hold them."""
+CLAIM_SUFFIX = ".claim"
 EPISODE_NAMESPACE = uuid.UUID("5d0c8a4e-6b1f-5c39-9a57-6f1d2e0b7c11")
 """Namespace of derived episode GUIDs (our own; any fixed UUID would do, it must never change)."""
 
@@ -32,30 +44,103 @@ def record_path(directory: Path, slug: str) -> Path:
     return directory / f"{slug}{RECORD_SUFFIX}"
 
 
-def stable_identity(metadata: Metadata, directory: Path, slug: str) -> tuple[str, dt.datetime]:
+def stable_identity(
+    metadata: Metadata, directory: Path, slug: str, wanted: str
+) -> tuple[str, dt.datetime]:
     """The episode's GUID and publication time, kept from an earlier render where there is one.
 
     The GUID is front matter's ``guid``, else the one recorded before, else a UUIDv5 of the
     title and author: so moving the essay file, or rendering it into another folder, keeps it.
+    An essay that had to take another slug (``wanted`` was another essay's) derives its GUID
+    from that slug too, and no GUID another episode of the folder holds is ever taken.
     The publication time is front matter's ``date``, else the first render's time.
     """
     previous = _previous(record_path(directory, slug))
-    guid = metadata.guid or previous.get("guid") or _derived_guid(metadata)
+    derived = _derived_guid(metadata, "" if slug == wanted else slug)
+    guid = str(metadata.guid or previous.get("guid") or derived)
+    owner = _guid_owner(directory, guid, slug)
+    if owner is not None:
+        if metadata.guid:
+            raise OutputError(
+                f"front matter guid {metadata.guid!r} is already the GUID of {owner} in "
+                f"{directory}: give this essay a guid of its own"
+            )
+        guid = _derived_guid(metadata, slug)
     if metadata.date:
         published = parse_time(metadata.date)
     elif previous.get("published"):
         published = parse_time(previous["published"])
     else:
         published = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return str(guid), published
+    return guid, published
 
 
-def _derived_guid(metadata: Metadata) -> str:
-    return str(uuid.uuid5(EPISODE_NAMESPACE, f"{metadata.title}\n{metadata.author or ''}"))
+def _derived_guid(metadata: Metadata, salt: str = "") -> str:
+    name = f"{metadata.title}\n{metadata.author or ''}" + (f"\n{salt}" if salt else "")
+    return str(uuid.uuid5(EPISODE_NAMESPACE, name))
+
+
+def _guid_owner(directory: Path, guid: str, slug: str) -> str | None:
+    """The record file of another episode in ``directory`` whose GUID is ``guid``."""
+    for path in directory.glob(f"*{RECORD_SUFFIX}"):
+        if path.name != f"{slug}{RECORD_SUFFIX}" and _previous(path).get("guid") == guid:
+            return path.name
+    return None
+
+
+@contextlib.contextmanager
+def claim_slug(directory: Path, wanted: str, source: Path, title: str) -> Iterator[str]:
+    """Hold a slug of ``directory`` for the essay at ``source`` while it renders.
+
+    ``wanted`` is taken when no other essay owns it: an owner is the source named by a
+    record, or a render that is claiming it right now (a ``.<slug>.claim`` file naming a live
+    process). An essay moved on disk still owns its record when the old source is gone and
+    the title is the same. Otherwise the slug gets a stable suffix, a hash of the source's
+    path, so two essays never write over each other's episode. Call it holding the folder's
+    lock, so two renders cannot claim one slug at once.
+    """
+    me = str(source.resolve())
+    candidates = [wanted, f"{wanted}-{short_hash(me)}"]
+    candidates += [f"{wanted}-{short_hash(me)}-{n}" for n in range(2, 100)]
+    with locked(directory):
+        slug = next((s for s in candidates if not _owned_by_other(directory, s, me, title)), None)
+        if slug is None:
+            raise OutputError(f"{directory} has no free name left for {source.name}")
+        claim = directory / f".{slug}{CLAIM_SUFFIX}"
+        write_atomic(claim, json.dumps({"source": me, "pid": os.getpid()}))
+    try:
+        yield slug
+    finally:
+        claim.unlink(missing_ok=True)
+
+
+def _owned_by_other(directory: Path, slug: str, me: str, title: str) -> bool:
+    claim = _previous(directory / f".{slug}{CLAIM_SUFFIX}")
+    if claim.get("source") not in (None, me) and _alive(claim.get("pid")):
+        return True
+    record = _previous(record_path(directory, slug))
+    owner = record.get("source")
+    if owner is None or owner == me:
+        return False
+    moved = not Path(str(owner)).exists() and record.get("title") == title
+    return not moved
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _previous(path: Path) -> dict[str, Any]:
-    """An earlier record's fields, or nothing when there is none (or it cannot be read)."""
+    """An earlier record's (or claim's) fields, or nothing when there is none or it cannot be
+    read."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -69,12 +154,73 @@ def parse_time(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What a record knows of one output file, to tell it from another render's."""
+
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> FileFacts:
+        """Size and SHA-256 of the file at ``path``."""
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return cls(path.stat().st_size, digest.hexdigest())
+
+
 def write_record(episode: Episode) -> Path:
-    """Write ``episode``'s record beside its MP3 (atomically) and return its path."""
+    """Write ``episode``'s record beside its MP3 (atomically), after every other output is in
+    place: it carries their sizes and hashes, and its presence means the set is whole."""
     directory = episode.files["mp3"].parent
     path = record_path(directory, episode.slug)
-    write_atomic(path, json.dumps(to_json(episode), ensure_ascii=False, indent=1) + "\n")
+    data = to_json(episode)
+    data["checks"] = {
+        kind: {"bytes": facts.size, "sha256": facts.sha256}
+        for kind, file in episode.files.items()
+        if kind not in UNCHECKED and file.is_file()
+        for facts in [FileFacts.of(file)]
+    }
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     return path
+
+
+def mismatched(path: Path) -> list[str]:
+    """The files of the record at ``path`` that are missing or are not the ones it describes.
+
+    Sizes are compared always, hashes only when a file is newer than its record: a render
+    that died between moving its files and writing its record leaves exactly that.
+    """
+    data = _previous(path)
+    checks = data.get("checks")
+    if not isinstance(checks, dict):
+        checks = {}  # a version 1 record: only that its files exist can be checked
+    try:
+        written = path.stat().st_mtime
+    except OSError:
+        return [path.name]
+    bad = []
+    for kind, name in (data.get("files") or {}).items():
+        file = path.parent / Path(str(name)).name
+        check = checks.get(kind)
+        if kind in UNCHECKED:
+            if not file.exists():
+                bad.append(file.name)
+            continue
+        if not isinstance(check, dict):
+            if not file.exists():
+                bad.append(file.name)
+            continue
+        try:
+            stat = file.stat()
+        except OSError:
+            bad.append(file.name)
+            continue
+        if stat.st_size != check.get("bytes") or (stat.st_mtime > written and FileFacts.of(file).sha256 != check.get("sha256")):
+            bad.append(file.name)
+    return bad
 
 
 def to_json(episode: Episode) -> dict[str, Any]:
@@ -112,7 +258,7 @@ def read_record(path: Path) -> Episode:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != RECORD_FORMAT:
             raise ValueError("not an audioessay episode record")
-        if data.get("version") != RECORD_VERSION:
+        if data.get("version") not in (1, RECORD_VERSION):
             raise ValueError(f"record version {data.get('version')} is not {RECORD_VERSION}")
         return _from_json(data, path.parent)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -153,24 +299,33 @@ def _from_json(data: dict[str, Any], directory: Path) -> Episode:
     )  # fmt: skip
 
 
-def load_records(directory: Path) -> list[Episode]:
-    """Every complete episode in ``directory``, newest first.
+def load_records(directory: Path) -> tuple[list[Episode], list[str]]:
+    """Every complete episode in ``directory``, newest first, and a warning for each record
+    that was skipped: unreadable, or describing files that are missing or not its own.
 
-    A record whose MP3 is gone is an error rather than a silent omission: the listener would
-    lose an episode without anyone being told.
+    One damaged record must not take the whole feed down, nor may a mixed set of files
+    (a render killed while moving them into place) be published as an episode.
     """
     episodes = []
+    warnings = []
     for path in sorted(directory.glob(f"*{RECORD_SUFFIX}")):
         if path.name.startswith("."):
             continue
-        episode = read_record(path)
-        mp3 = episode.files.get("mp3")
-        if mp3 is None or not mp3.is_file():
-            raise OutputError(
-                f"{path.name} names {mp3.name if mp3 else 'no MP3'}, which is missing: "
-                f"render the essay again, or delete {path.name} to unpublish it"
+        try:
+            episode = read_record(path)
+        except OutputError:
+            warnings.append(f"{path.name} cannot be read: skipped; render its essay again")
+            continue
+        bad = mismatched(path)
+        if bad:
+            warnings.append(
+                f"{path.name} does not match {', '.join(sorted(bad))}: skipped; render its "
+                "essay again, or delete the record to unpublish it"
             )
+            continue
         episodes.append(episode)
+    for warning in warnings:
+        log.warning("%s", warning)
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     episodes.sort(key=lambda e: (e.published or epoch, e.metadata.title), reverse=True)
-    return episodes
+    return episodes, warnings

@@ -116,11 +116,7 @@ def write_tags(
 
     ``cover`` is the art's bytes and MIME type, as :func:`read_cover` returns them.
     """
-    if len(chapters) > MAX_TOC_CHILDREN:
-        raise OutputError(
-            f"{len(chapters)} chapters is more than one ID3 table of contents can hold "
-            f"({MAX_TOC_CHILDREN}); merge some headings"
-        )
+    check_chapter_limits(len(chapters))
     tag = _OrderedID3()
     tag.add(TIT2(encoding=1, text=metadata.title))
     if metadata.author:
@@ -136,14 +132,7 @@ def write_tags(
         data, mime = cover
         tag.add(APIC(encoding=1, mime=mime, type=3, desc="Cover", data=data))
     ids = [f"chp{i}" for i in range(len(chapters))]
-    tag.toc_frames.append(
-        CTOC(
-            element_id="toc",
-            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-            child_element_ids=ids,
-            sub_frames=[TIT2(encoding=1, text=metadata.title)],
-        )
-    )
+    tag.toc_frames.extend(toc_frames(ids, chapters, metadata.title))
     for element_id, chapter in zip(ids, chapters, strict=True):
         tag.toc_frames.append(
             CHAP(
@@ -156,6 +145,77 @@ def write_tags(
             )
         )
     tag.save(str(path), v2_version=3, v1=0)
+
+
+MAX_CHAPTERS = MAX_TOC_CHILDREN**2
+"""Two levels of tables of contents hold 65,025 chapters; more than any book has."""
+
+
+def check_chapter_limits(count: int) -> None:
+    """Refuse, before any narration, an essay with more chapters than the tag can list."""
+    if count > MAX_CHAPTERS:
+        raise OutputError(
+            f"{count} chapters is more than an ID3 table of contents can list ({MAX_CHAPTERS}); "
+            "merge some headings, or split the essay into several"
+        )
+
+
+def toc_frames(ids: list[str], chapters: list[Chapter], title: str) -> list[Any]:
+    """The CTOC frames for ``chapters``: one titled top-level table when they fit in it.
+
+    One table holds at most 255 children (ID3 Chapter Frame Addendum). Beyond that the top
+    level lists the parts (level-1 chapters) and a part with sections under it gets a table
+    of its own, titled like the part, listing the part and its sections; any list still too
+    long is cut into tables of 255 consecutive entries ("Chapters 1-255"). Every table is
+    ordered, so a reader that walks them meets every chapter in time order.
+    """
+    flags = CTOCFlags.ORDERED
+    frames: list[Any] = []
+
+    def table(element_id: str, heading: str, children: list[str], top: bool = False) -> None:
+        frames.insert(
+            0 if top else len(frames),
+            CTOC(
+                element_id=element_id,
+                flags=flags | (CTOCFlags.TOP_LEVEL if top else 0),
+                child_element_ids=children,
+                sub_frames=[TIT2(encoding=1, text=heading)],
+            ),
+        )
+
+    def fitted(prefix: str, entries: list[tuple[str, int, int]]) -> list[str]:
+        """Entries (id, first, last chapter number), in tables of 255 when there are more."""
+        while len(entries) > MAX_TOC_CHILDREN:
+            runs = [entries[i : i + MAX_TOC_CHILDREN] for i in range(0, len(entries), MAX_TOC_CHILDREN)]
+            entries = []
+            for run in runs:
+                first, last = run[0][1], run[-1][2]
+                element_id = f"{prefix}{len(frames)}"
+                table(element_id, f"Chapters {first}-{last}", [e[0] for e in run])
+                entries.append((element_id, first, last))
+        return [e[0] for e in entries]
+
+    if len(chapters) <= MAX_TOC_CHILDREN:
+        table("toc", title, ids, top=True)
+        return frames
+    parts: list[list[int]] = []
+    for index, chapter in enumerate(chapters):
+        if not parts or chapter.level <= 1:
+            parts.append([index])
+        else:
+            parts[-1].append(index)
+    top: list[tuple[str, int, int]] = []
+    for part in parts:
+        first, last = part[0] + 1, part[-1] + 1
+        if len(part) == 1:
+            top.append((ids[part[0]], first, last))
+            continue
+        children = fitted("sub", [(ids[i], i + 1, i + 1) for i in part])
+        element_id = f"part{len(frames)}"
+        table(element_id, chapters[part[0]].title, children)
+        top.append((element_id, first, last))
+    table("toc", title, fitted("run", top), top=True)
+    return frames
 
 
 def read_cover(path: Path) -> tuple[bytes, str]:

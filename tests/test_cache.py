@@ -182,7 +182,7 @@ def test_batch_over_a_directory_with_one_bad_file(tmp_path: Path) -> None:
     (folder / "nested").mkdir(parents=True)
     write(folder, "b-second.md", "# Second\n\nThe second essay.\n")
     write(folder / "nested", "c-third.txt", "The third essay is plain text.\n")
-    (folder / "a-broken.txt").write_bytes(b"\xff\xfe\x00\x01binary")
+    (folder / "a-broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))  # binary
     (folder / "notes.json").write_text("{}")  # not an essay: ignored
     result = subprocess.run(
         [

@@ -262,12 +262,16 @@ def test_feed_errors_are_one_line(tmp_path: Path) -> None:
     assert not (out / "podcast.toml").exists()  # a failed build leaves no half-made settings
     bad_url = run_cli("feed", str(out), "--base-url", "example.com/x")
     assert bad_url.returncode == 1 and "absolute http(s) URL" in bad_url.stderr
+    render_fake(write(tmp_path, "b.md", essay("Beta")), out)
     (out / "alpha.mp3").unlink()
+    # A record whose files are gone takes only its own episode out, with a warning.
     gone = run_cli("feed", str(out), "--base-url", BASE)
-    assert gone.returncode == 1 and "alpha.mp3, which is missing" in gone.stderr
+    assert gone.returncode == 0, gone.stderr
+    assert "Warning: alpha.episode.json does not match alpha.mp3: skipped" in gone.stderr
+    assert [e.title for e in judges.feedparser_read((out / "feed.xml").read_bytes()).entries] == ["Beta"]
     (out / "alpha.episode.json").write_text("{not json")
     broken = run_cli("feed", str(out), "--base-url", BASE)
-    assert broken.returncode == 1 and "alpha.episode.json cannot be read" in broken.stderr
+    assert broken.returncode == 0 and "alpha.episode.json cannot be read: skipped" in broken.stderr
     for result in (no_url, bad_url, gone, broken):
         assert "Traceback" not in result.stderr
     missing_dir = run_cli("feed", str(tmp_path / "nope"), "--base-url", BASE)

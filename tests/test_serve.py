@@ -85,7 +85,8 @@ def request(
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+        given = {name.lower() for name in headers or {}}
+        conn.putrequest(method, path, skip_host="host" in given, skip_accept_encoding=True)
         for name, value in (headers or {}).items():
             conn.putheader(name, value)
         conn.endheaders()
@@ -203,15 +204,16 @@ def test_absolute_form_request_target(server: tuple[str, subprocess.Popen[str]])
     assert status in (400, 404) and SECRET.encode() not in body
 
 
-def test_symlink_inside_the_folder_is_served(
+def test_a_name_the_podcast_does_not_publish_is_404_even_inside_the_folder(
     server: tuple[str, subprocess.Popen[str]], site: Path
 ) -> None:
     url, _ = server
+    assert (site / "inside.mp3").resolve() == (site / "served-essay.mp3").resolve()
     status, _, body = request(url, "GET", "/inside.mp3")
-    assert status == 200 and body == (site / "served-essay.mp3").read_bytes()
+    assert status == 404 and b"served" not in body
 
 
-def test_served_feed_points_at_this_server(
+def test_served_feed_keeps_the_published_base_url(
     server: tuple[str, subprocess.Popen[str]], site: Path
 ) -> None:
     url, _ = server
@@ -221,7 +223,7 @@ def test_served_feed_points_at_this_server(
     assert fp.bozo == 0
     (entry,) = fp.entries
     (enclosure,) = entry.enclosures
-    assert enclosure.href == f"{url}served-essay.mp3"
+    assert enclosure.href == f"{BASE}/served-essay.mp3"  # base_url is set: always used
     size = int(enclosure.length)
     assert size == (site / "served-essay.mp3").stat().st_size
     # The podcast keeps its identity: podcast:guid comes from the published address.
@@ -230,7 +232,7 @@ def test_served_feed_points_at_this_server(
     )
     assert f"<podcast:guid>{expected}</podcast:guid>" in data.decode()
     # Every URL in the feed answers, with the advertised length.
-    head = request(url, "HEAD", urlsplit(enclosure.href).path)
+    head = request(url, "HEAD", "/" + urlsplit(enclosure.href).path.rsplit("/", 1)[1])
     assert head[0] == 200 and int(head[1]["content-length"]) == size
     chapters = json.loads(request(url, "GET", "/served-essay.chapters.json")[2])
     assert chapters["version"] == "1.2.0"

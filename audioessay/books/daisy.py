@@ -14,10 +14,10 @@ import datetime as dt
 import shutil
 import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 from .. import __version__
-from ..files import atomic_directory, write_atomic
+from ..escaping import xml_attr, xml_text
+from ..files import Staging
 from ..model import Episode
 from ..transcript import timestamp as clock
 from . import BookSection, book_sections
@@ -32,24 +32,27 @@ SMIL_DOCTYPE = (
 CONTENT = "content.html"
 
 
-def write_daisy(episode: Episode, narrator: str) -> tuple[Path, Path]:
-    """Write the DAISY folder and its zip beside the episode's MP3; return both paths."""
+def write_daisy(episode: Episode, narrator: str, stage: Staging, audio: Path) -> tuple[Path, Path]:
+    """Stage the DAISY folder and its zip beside the episode's MP3; return their final paths.
+
+    ``audio`` is the episode's MP3 as it stands now (still staged under a temporary name).
+    """
     mp3 = episode.files["mp3"]
     folder = mp3.parent / f"{episode.slug}.daisy"
     sections = book_sections(episode)
-    with atomic_directory(folder) as tmp:
-        shutil.copyfile(mp3, tmp / mp3.name)
-        (tmp / CONTENT).write_text(_content(episode, sections), encoding="utf-8")
-        for section in sections:
-            (tmp / _smil_name(section)).write_text(
-                _smil(episode, section, mp3.name), encoding="utf-8"
-            )
-        files = 3 + len(sections)  # ncc, content, audio, and the SMIL files
-        (tmp / "ncc.html").write_text(
-            _ncc(episode, sections, narrator, files, _size(tmp)), encoding="utf-8"
+    tmp = stage.directory(folder)
+    shutil.copyfile(audio, tmp / mp3.name)
+    (tmp / CONTENT).write_text(_content(episode, sections), encoding="utf-8")
+    for section in sections:
+        (tmp / _smil_name(section)).write_text(
+            _smil(episode, section, mp3.name), encoding="utf-8"
         )
+    files = 3 + len(sections)  # ncc, content, audio, and the SMIL files
+    (tmp / "ncc.html").write_text(
+        _ncc(episode, sections, narrator, files, _size(tmp)), encoding="utf-8"
+    )
     archive = mp3.parent / f"{episode.slug}.daisy.zip"
-    write_atomic(archive, _zip(folder))
+    stage.write(archive, _zip(tmp, folder.name))
     return folder, archive
 
 
@@ -62,8 +65,8 @@ def _size(folder: Path) -> int:
 
 
 def _meta(name: str, content: str, scheme: str | None = None) -> str:
-    extra = f" scheme={quoteattr(scheme)}" if scheme else ""
-    return f"<meta name={quoteattr(name)} content={quoteattr(content)}{extra} />"
+    extra = f" scheme={xml_attr(scheme)}" if scheme else ""
+    return f"<meta name={xml_attr(name)} content={xml_attr(content)}{extra} />"
 
 
 def _ncc(
@@ -108,7 +111,7 @@ def _ncc(
         title_class = ' class="title"' if section.number == 1 else ""
         headings.append(
             f'<{tag}{title_class} id="n{section.number}">'
-            f'<a href="{_smil_name(section)}#{section.heading.id}">{escape(section.title)}</a>'
+            f'<a href="{_smil_name(section)}#{section.heading.id}">{xml_text(section.title)}</a>'
             f"</{tag}>"
         )
     return _xhtml(meta.language, meta.title, "\n".join(metas), "\n".join(headings))
@@ -118,10 +121,10 @@ def _xhtml(language: str, title: str, head: str, body: str) -> str:
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         f"{XHTML_DOCTYPE}\n"
-        f'<html xmlns="http://www.w3.org/1999/xhtml" xml:lang={quoteattr(language)} '
-        f"lang={quoteattr(language)}>\n<head>\n"
+        f'<html xmlns="http://www.w3.org/1999/xhtml" xml:lang={xml_attr(language)} '
+        f"lang={xml_attr(language)}>\n<head>\n"
         '<meta http-equiv="Content-type" content="text/html; charset=utf-8" />\n'
-        f"<title>{escape(title)}</title>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        f"<title>{xml_text(title)}</title>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
 
@@ -130,9 +133,9 @@ def _content(episode: Episode, sections: list[BookSection]) -> str:
     body = []
     for section in sections:
         tag = f"h{section.depth}"
-        body.append(f'<{tag} id="{section.heading.id}">{escape(section.title)}</{tag}>')
+        body.append(f'<{tag} id="{section.heading.id}">{xml_text(section.title)}</{tag}>')
         for paragraph in section.paragraphs:
-            spans = " ".join(f'<span id="{c.id}">{escape(c.text)}</span>' for c in paragraph)
+            spans = " ".join(f'<span id="{c.id}">{xml_text(c.text)}</span>' for c in paragraph)
             body.append(f"<p>{spans}</p>")
     meta = episode.metadata
     return _xhtml(meta.language, meta.title, "", "\n".join(body))
@@ -144,7 +147,7 @@ def _smil(episode: Episode, section: BookSection, audio: str) -> str:
         pars.append(
             f'<par endsync="last" id="{clip.id}">'
             f'<text src="{CONTENT}#{clip.id}" id="t{clip.id}" />'
-            f'<audio src={quoteattr(audio)} clip-begin="npt={clip.start:.3f}s" '
+            f'<audio src={xml_attr(audio)} clip-begin="npt={clip.start:.3f}s" '
             f'clip-end="npt={clip.end:.3f}s" id="a{clip.id}" />'
             "</par>"
         )
@@ -167,15 +170,15 @@ def _smil(episode: Episode, section: BookSection, audio: str) -> str:
     )
 
 
-def _zip(folder: Path) -> bytes:
-    """The folder zipped, ncc.html first, under the folder's own name."""
+def _zip(folder: Path, name: str) -> bytes:
+    """The folder zipped, ncc.html first, under the folder name ``name``."""
     import io
 
     buffer = io.BytesIO()
-    names = sorted(p.name for p in folder.iterdir())
-    names.sort(key=lambda n: n != "ncc.html")
+    entries = sorted(p.name for p in folder.iterdir())
+    entries.sort(key=lambda n: n != "ncc.html")
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in names:
-            kind = zipfile.ZIP_STORED if name.endswith(".mp3") else zipfile.ZIP_DEFLATED
-            archive.write(folder / name, f"{folder.name}/{name}", compress_type=kind)
+        for entry in entries:
+            kind = zipfile.ZIP_STORED if entry.endswith(".mp3") else zipfile.ZIP_DEFLATED
+            archive.write(folder / entry, f"{name}/{entry}", compress_type=kind)
     return buffer.getvalue()

@@ -13,10 +13,10 @@ import io
 import uuid
 import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 from .. import __version__
-from ..files import write_atomic
+from ..escaping import xml_attr, xml_text
+from ..files import Staging
 from ..model import Episode
 from ..transcript import timestamp as clock
 from . import BookSection, book_sections
@@ -28,14 +28,17 @@ h1, h2, h3, h4, h5, h6 {{ font-family: sans-serif; line-height: 1.25; }}
 """
 
 
-def write_epub(episode: Episode, narrator: str) -> Path:
-    """Write ``<slug>.epub`` beside the episode's MP3 and return its path."""
+def write_epub(episode: Episode, narrator: str, stage: Staging, audio: Path) -> Path:
+    """Stage ``<slug>.epub`` beside the episode's MP3 and return its final path.
+
+    ``audio`` is the episode's MP3 as it stands now (still staged under a temporary name).
+    """
     path = episode.files["mp3"].parent / f"{episode.slug}.epub"
-    write_atomic(path, build_epub(episode, narrator))
+    stage.write(path, build_epub(episode, narrator, audio))
     return path
 
 
-def build_epub(episode: Episode, narrator: str) -> bytes:
+def build_epub(episode: Episode, narrator: str, audio_file: Path | None = None) -> bytes:
     """The EPUB file's bytes."""
     sections = book_sections(episode)
     audio = f"audio/{episode.files['mp3'].name}"
@@ -50,7 +53,7 @@ def build_epub(episode: Episode, narrator: str) -> bytes:
         for section in sections:
             book.writestr(f"EPUB/{_doc(section)}", _chapter(episode, section), deflated)
             book.writestr(f"EPUB/{_overlay(section)}", _smil(section, audio), deflated)
-        book.write(episode.files["mp3"], f"EPUB/{audio}", zipfile.ZIP_STORED)
+        book.write(audio_file or episode.files["mp3"], f"EPUB/{audio}", zipfile.ZIP_STORED)
     return buffer.getvalue()
 
 
@@ -84,24 +87,24 @@ def _package(episode: Episode, sections: list[BookSection], audio: str, narrator
     modified = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     durations = [s.end - s.start for s in sections]
     lines = [
-        f'<dc:identifier id="uid">{escape(identifier(episode))}</dc:identifier>',
-        f"<dc:title>{escape(meta.title)}</dc:title>",
-        f"<dc:language>{escape(meta.language)}</dc:language>",
+        f'<dc:identifier id="uid">{xml_text(identifier(episode))}</dc:identifier>',
+        f"<dc:title>{xml_text(meta.title)}</dc:title>",
+        f"<dc:language>{xml_text(meta.language)}</dc:language>",
         f'<meta property="dcterms:modified">{modified}</meta>',
     ]
     if meta.author:
-        lines.append(f"<dc:creator>{escape(meta.author)}</dc:creator>")
+        lines.append(f"<dc:creator>{xml_text(meta.author)}</dc:creator>")
     if episode.published:
         lines.append(f"<dc:date>{episode.published.date().isoformat()}</dc:date>")
     if episode.description:
-        lines.append(f"<dc:description>{escape(episode.description)}</dc:description>")
+        lines.append(f"<dc:description>{xml_text(episode.description)}</dc:description>")
     lines += [
         f'<meta property="media:duration" refines="#mo{s.number}">{clock(d)}</meta>'
         for s, d in zip(sections, durations, strict=True)
     ]
     lines += [
         f'<meta property="media:duration">{clock(sum(durations))}</meta>',
-        f'<meta property="media:narrator">{escape(narrator)}</meta>',
+        f'<meta property="media:narrator">{xml_text(narrator)}</meta>',
         f'<meta property="media:active-class">{ACTIVE_CLASS}</meta>',
         '<meta property="schema:accessMode">textual</meta>',
         '<meta property="schema:accessMode">auditory</meta>',
@@ -117,7 +120,7 @@ def _package(episode: Episode, sections: list[BookSection], audio: str, narrator
         ),
         '<meta property="schema:accessibilityHazard">none</meta>',
         '<meta property="schema:accessibilitySummary">'
-        + escape(
+        + xml_text(
             "The full text of the essay with its complete narration by a synthetic voice. "
             "Every sentence is synchronized with the audio and highlighted as it is read; "
             "headings follow the essay's structure and the table of contents links to every "
@@ -129,7 +132,7 @@ def _package(episode: Episode, sections: list[BookSection], audio: str, narrator
     manifest = [
         '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>',
         '<item id="css" href="style.css" media-type="text/css"/>',
-        f'<item id="audio" href={quoteattr(audio)} media-type="audio/mpeg"/>',
+        f'<item id="audio" href={xml_attr(audio)} media-type="audio/mpeg"/>',
     ]
     spine = []
     for s in sections:
@@ -144,7 +147,7 @@ def _package(episode: Episode, sections: list[BookSection], audio: str, narrator
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid" '
-        f"xml:lang={quoteattr(meta.language)}>\n"
+        f"xml:lang={xml_attr(meta.language)}>\n"
         '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
         + "\n".join(lines)
         + "\n</metadata>\n<manifest>\n"
@@ -159,8 +162,8 @@ def _xhtml(language: str, title: str, body: str) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
         '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
-        f"lang={quoteattr(language)} xml:lang={quoteattr(language)}>\n"
-        f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
+        f"lang={xml_attr(language)} xml:lang={xml_attr(language)}>\n"
+        f'<head>\n<meta charset="utf-8"/>\n<title>{xml_text(title)}</title>\n'
         '<link rel="stylesheet" type="text/css" href="style.css"/>\n</head>\n'
         f"<body>\n{body}\n</body>\n</html>\n"
     )
@@ -172,12 +175,12 @@ def _chapter(episode: Episode, section: BookSection) -> str:
     role = "" if section.number == 1 else ' role="doc-chapter"'
     parts = [
         f'<section {kind}{role} aria-labelledby="{section.heading.id}">',
-        f'<{level} id="{section.heading.id}">{escape(section.title)}</{level}>',
+        f'<{level} id="{section.heading.id}">{xml_text(section.title)}</{level}>',
     ]
     if section.number == 1 and episode.metadata.author:
-        parts.append(f'<p class="author">{escape(episode.metadata.author)}</p>')
+        parts.append(f'<p class="author">{xml_text(episode.metadata.author)}</p>')
     for paragraph in section.paragraphs:
-        spans = " ".join(f'<span id="{c.id}">{escape(c.text)}</span>' for c in paragraph)
+        spans = " ".join(f'<span id="{c.id}">{xml_text(c.text)}</span>' for c in paragraph)
         parts.append(f"<p>{spans}</p>")
     parts.append("</section>")
     title = f"{section.title} · {episode.metadata.title}" if section.number > 1 else section.title
@@ -213,7 +216,7 @@ def _nav(episode: Episode, sections: list[BookSection]) -> str:
             for _ in range(depth - target):
                 out.extend(["</ol>", "</li>"])
         depth = target
-        out.append(f'<li><a href="{_doc(section)}">{escape(section.title)}</a>')
+        out.append(f'<li><a href="{_doc(section)}">{xml_text(section.title)}</a>')
     out.append("</li>")
     for _ in range(depth - 1):
         out.extend(["</ol>", "</li>"])

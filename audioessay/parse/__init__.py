@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParseError
-from ..model import Essay, EssaySettings, Metadata
+from ..language import check_language
+from ..model import Essay, EssaySettings, Metadata, written_words
 from ._build import RawSection, build_sections, same_title
-from ._source import read_text
-from .markdown import parse_markdown
+from ._source import read_text, strip_controls
+from .markdown import merge_title_heading, parse_markdown
 from .plaintext import parse_plain_text
 from .sentences import split_sentences
 
@@ -53,16 +54,22 @@ def parse_essay(text: str, source: Path) -> Essay:
     heading_title: str | None = None
     raw: list[RawSection]
     if source.suffix.lower() in MARKDOWN_SUFFIXES:
-        front, raw, heading_title = parse_markdown(text)
+        front, raw, heading_title, written = parse_markdown(text)
+        front_title = _text(front, "title")
+        if heading_title is not None and (front_title is None or same_title(front_title, heading_title)):
+            raw = merge_title_heading(raw)  # the H1 is the title: announced, not a chapter
+        else:
+            heading_title = None  # a title of its own: the H1 stays a chapter, and is spoken
     else:
         raw = parse_plain_text(text)
+        written = written_words(text)
     title = _text(front, "title") or heading_title or _title_from_name(source, raw)
     metadata = Metadata(
         title=title,
         author=_text(front, "author"),
         date=_date(front),
         description=_text(front, "description"),
-        language=_text(front, "language") or _text(front, "lang") or "en",
+        language=_language(front, "front matter") or "en",
         guid=_text(front, "guid"),
         image=_image(front, source),
     )
@@ -72,7 +79,13 @@ def parse_essay(text: str, source: Path) -> Essay:
     if not any(s.paragraphs for s in sections):
         raise ParseError(f"{source} has headings but no body text to narrate")
     settings = essay_settings(front, source.parent, "front matter")
-    return Essay(source=source, metadata=metadata, sections=sections, settings=settings)
+    return Essay(
+        source=source,
+        metadata=metadata,
+        sections=sections,
+        settings=settings,
+        written=tuple(written),
+    )
 
 
 def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySettings:
@@ -93,7 +106,7 @@ def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySetti
         engine=_text(values, "engine"),
         voice=_text(values, "voice"),
         rate=_rate(values),
-        language=_text(values, "language") or _text(values, "lang"),
+        language=_language(values, where),
         lexicon=paths,
         skip_citations=skip,
     )
@@ -128,10 +141,16 @@ def _text(front: dict[str, Any], key: str) -> str | None:
         return value.isoformat()
     if isinstance(value, list | dict):
         if key == "author" and isinstance(value, list):
-            return ", ".join(str(v) for v in value) or None
+            return _text({key: ", ".join(str(v) for v in value)}, key)
         raise ParseError(f"front matter `{key}` must be text, not a {type(value).__name__}")
-    text = " ".join(str(value).split())
+    text = " ".join(strip_controls(str(value), f"front matter `{key}`").split())
     return text or None
+
+
+def _language(values: dict[str, Any], where: str) -> str | None:
+    """``language`` (or ``lang``) as a checked BCP 47 tag, or None."""
+    text = _text(values, "language") or _text(values, "lang")
+    return check_language(text, where) if text is not None else None
 
 
 def _date(front: dict[str, Any]) -> str | None:

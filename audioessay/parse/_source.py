@@ -1,10 +1,39 @@
-"""Read an essay file as text, refusing what is not an essay with a message for the user."""
+"""Read an essay file as text, refusing what is not an essay with a message for the user.
+
+What is repaired rather than refused:
+
+- a byte-order mark: UTF-8, and UTF-16 or UTF-32 in either byte order (what Windows Notepad
+  saves as "Unicode"), is decoded by its mark;
+- control characters (C0 but tab and newline, DEL, C1) are removed: eSpeak stops speaking at
+  a NUL, and XML cannot hold most of them, so one stray byte would cut a sentence short or
+  break a talking book. The count removed is logged as a warning.
+"""
 
 from __future__ import annotations
 
+import codecs
+import logging
+import re
 from pathlib import Path
 
 from ..errors import InputError
+
+log = logging.getLogger(__name__)
+
+_BOMS = (  # longest first: a UTF-32-LE mark starts with the UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters no essay means to contain (tab, newline and carriage return are kept)."""
+_BINARY_SHARE = 0.01
+_BINARY_COUNT = 8
+_BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+"""A file whose first 64 KiB hold more control bytes than 1 % (and than 8) is binary, not text
+with a stray byte: text has next to none, UTF-16 without its mark has one in every two."""
 
 
 def read_text(path: Path) -> str:
@@ -17,16 +46,41 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    if b"\x00" in data[:65536]:
-        raise InputError(f"{path} looks like a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
-            "cannot be decoded"
-        ) from exc
+    text = decode(data, str(path))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(f"{path} is empty: there is nothing to narrate")
     return text
+
+
+def decode(data: bytes, name: str) -> str:
+    """Bytes of an essay as text: by its byte-order mark, else UTF-8; control characters out."""
+    encoding, bom = "utf-8", b""
+    for mark, codec in _BOMS:
+        if data.startswith(mark):
+            encoding, bom = codec, mark
+            break
+    if not bom:
+        head = data[:65536]
+        controls = sum(head.count(byte) for byte in _BINARY_BYTES)
+        if controls > max(_BINARY_COUNT, _BINARY_SHARE * len(head)):
+            raise InputError(f"{name} looks like a binary file, not text")
+    try:
+        text = data[len(bom) :].decode(encoding)
+    except UnicodeDecodeError as exc:
+        if any(byte in _BINARY_BYTES for byte in data[:65536]):
+            raise InputError(f"{name} looks like a binary file, not text") from exc
+        at = exc.start + len(bom)
+        raise InputError(
+            f"{name} is not {encoding.upper()} text: byte 0x{data[at]:02x} at offset {at} "
+            "cannot be decoded"
+        ) from exc
+    return strip_controls(text, name)
+
+
+def strip_controls(text: str, where: str) -> str:
+    """``text`` without control characters; says how many were removed, and where."""
+    cleaned, count = _CONTROL.subn("", text)
+    if count:
+        log.warning("%s: removed %d control character(s) no voice or reader can use", where, count)
+    return cleaned

@@ -18,6 +18,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..errors import ParseError
+from ..model import written_words
 from ._build import RawSection
 
 # Inline HTML tags that only format text: their tags are dropped, their text is read. Any
@@ -60,13 +61,39 @@ _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)\b[^>]*/?>")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
+_MAX_NESTING = 400
+"""markdown-it's own limit is 20: a list ten deep, or a block quote twenty deep, made it skip
+the rest of the document without a word. 400 stays well inside Python's recursion limit."""
+_MAX_QUOTE_DEPTH = 100
+_MAX_INDENT = 200
+"""Deeper block quotes and indents are flattened to these before parsing, so nesting beyond
+the parser's limit is read as the deepest level it can hold instead of being lost."""
+_QUOTE_MARKERS = re.compile(rf"^((?: {{0,3}}> ?){{{_MAX_QUOTE_DEPTH}}})(?: {{0,3}}> ?)+")
+_CONTAINERS = frozenset(
+    ["bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open"]
+)
+_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
+"""A link reference definition: markup, with no token of its own and nothing to say."""
+
+
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable("table").use(front_matter_plugin).use(footnote_plugin)
+    return (
+        MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING})
+        .enable("table")
+        .use(front_matter_plugin)
+        .use(footnote_plugin)
+    )
 
 
-def parse_markdown(text: str) -> tuple[dict[str, Any], list[RawSection], str | None]:
-    """Return (front matter, sections, sole leading H1 title or None)."""
+def parse_markdown(text: str) -> tuple[dict[str, Any], list[RawSection], str | None, list[str]]:
+    """Return (front matter, sections, sole leading H1 title or None, written words).
+
+    The written words are every word the reader met in the text, plus the words of any line
+    the parser produced no token for: the coverage check holds the script to them.
+    """
+    text = _flatten(text)
     tokens = _parser().parse(text)
+    written = _uncovered_words(text, tokens)
     front: dict[str, Any] = {}
     if tokens and tokens[0].type == "front_matter":
         front = _front_matter(tokens[0].content)
@@ -78,23 +105,105 @@ def parse_markdown(text: str) -> tuple[dict[str, Any], list[RawSection], str | N
         and tokens[0].type == "heading_open"
         and (tokens[0].tag == "h1")
     )
+    written.extend(_written_words(tokens))
     reader = _Reader()
     reader.read(tokens)
-    title: str | None = None
-    if leading_h1:
-        heading = reader.sections.pop(1)  # sections[0] is the (empty) opening
-        title = heading.title
-        reader.sections[0].paragraphs.extend(heading.paragraphs)
-    return front, reader.sections, title
+    title = reader.sections[1].title if leading_h1 else None
+    return front, reader.sections, title, written
+
+
+def merge_title_heading(sections: list[RawSection]) -> list[RawSection]:
+    """The sections once a sole leading H1 has become the essay's title: its text joins the
+    opening (which the title announces) instead of being a chapter of its own."""
+    opening, heading, *rest = sections
+    return [RawSection(None, 1, [*opening.paragraphs, *heading.paragraphs]), *rest]
+
+
+def _written_words(tokens: Sequence[Token]) -> list[str]:
+    """Every word of the parsed text, gathered apart from the reader so as to check it."""
+    words: list[str] = []
+    for token in tokens:
+        if token.type == "inline":
+            words.extend(written_words(_inline_text(token)))
+        elif token.type == "html_block":
+            words.extend(written_words(_html_text(token.content)))
+    return words
+
+
+def _flatten(text: str) -> str:
+    """Cap block-quote depth and indentation where they exceed what the parser can nest."""
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if line.startswith((" " * _MAX_INDENT, "\t")) or ">" * 8 in line.replace(" ", ""):
+            line = _QUOTE_MARKERS.sub(r"\1", line)
+            indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
+            if indent > _MAX_INDENT:
+                line = " " * _MAX_INDENT + line.expandtabs(4).lstrip(" ")
+            lines[n] = line
+    return "\n".join(lines)
+
+
+def _uncovered_words(text: str, tokens: Sequence[Token]) -> list[str]:
+    """Words on lines that no leaf block claims: text the parser skipped (or markup)."""
+    covered = bytearray(text.count("\n") + 1)
+    for token in tokens:
+        if token.map is not None and token.type not in _CONTAINERS:
+            start, end = token.map
+            covered[start:end] = b"\x01" * (end - start)
+    words: list[str] = []
+    for number, line in enumerate(text.split("\n")):
+        if not covered[number] and not _REFERENCE.match(line.lstrip("> ")):
+            words.extend(written_words(line))
+    return words
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML as front matter needs it, safe against hostile files.
+
+    Aliases are refused: a few lines of nested aliases expand to gigabytes (a "billion laughs"),
+    and no essay needs them. Timestamps stay text, so a date such as 2026-02-30 is reported by
+    the key that holds it; integers too long for Python stay text as well.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+            raise ParseError(
+                f"the front matter uses a YAML alias (*{event.anchor}) on line "
+                f"{event.start_mark.line + 2}; write the value out instead"
+            )
+        return super().compose_node(parent, index)
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # more digits than int() accepts
+            return self.construct_scalar(node)
+
+
+def _as_text(loader: Any, node: Any) -> Any:
+    return loader.construct_scalar(node)
+
+
+def _as_int(loader: Any, node: Any) -> Any:
+    return loader.construct_yaml_int(node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _as_int)
 
 
 def _front_matter(content: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(content)
+        data = yaml.load(content, Loader=_FrontMatterLoader)  # a SafeLoader: no objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         raise ParseError(f"the front matter is not valid YAML{where}") from exc
+    except ParseError:
+        raise
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise ParseError(f"the front matter has a value that cannot be read: {exc}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -172,6 +172,8 @@ _BOUNDARY = re.compile(
     re.VERBOSE,
 )
 _WORD_BEFORE = re.compile(r"([\w.’'-]+)$")
+_WINDOW = 100
+"""Characters looked at before and after a candidate boundary (longer than any word)."""
 
 
 def split_sentences(text: str) -> list[str]:
@@ -192,7 +194,9 @@ def split_sentences(text: str) -> list[str]:
 def _is_boundary(text: str, match: re.Match[str]) -> bool:
     """Decide whether the punctuation in ``match`` really ends a sentence."""
     end = match.group("end")
-    following = text[match.end("space") :].lstrip("\"'“‘«([")
+    # Look only a short way either side: slicing the rest of the paragraph, or scanning back
+    # to its start, for every full stop made splitting quadratic in a paragraph's length.
+    following = text[match.end("space") : match.end("space") + _WINDOW].lstrip("\"'“‘«([")
     if not following:
         return False
     nxt = following[0]
@@ -202,7 +206,7 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
         return True  # "?", "!", "...", "?!" end sentences before anything but lower case
     if end.rstrip(_CLOSERS) != end:
         return True  # a full stop inside closing quotes: '... he said."'
-    word_match = _WORD_BEFORE.search(text, 0, match.start("end"))
+    word_match = _WORD_BEFORE.search(text, max(0, match.start("end") - _WINDOW), match.start("end"))
     word = word_match.group(1) if word_match else ""
     bare = word.lower().strip("’'-")
     if not bare:

@@ -236,6 +236,9 @@ def _compile() -> list[Rule]:
     cur = rf"(?P<cur>[$£€¥])\s?(?P<amount>{amount})"
     scale = r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|tn|[kmb])\b)?"
     rules: list[Rule] = [
+        # A run of digits too long to be a quantity (an ID, a hostile 5,000-digit title) is
+        # read digit by digit before any rule turns it into a number.
+        (re.compile(r"\d{16,}"), lambda m: f" {digits(m.group())} "),
         (re.compile(cur + scale, re.IGNORECASE), _money),
         (re.compile(r"~\s?(?=\d)"), lambda m: "about "),
         (re.compile(rf"(?P<n>{amount})\s?%"), lambda m: f"{number(m['n'])} percent"),
