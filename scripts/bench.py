@@ -121,6 +121,76 @@ def engine_speeds(essay: Path, work: Path, engines: list[str], jobs: int) -> Non
         print(f"{engine:10} {seconds:7.2f}s {audio:7.1f}s {audio / seconds:9.0f}x {seconds / base:8.2f}x {rss:6.0f} MB")
 
 
+def podcast_folder(folder: Path, episodes: int) -> Path:
+    """A published folder of ``episodes`` complete episodes: one fake-voice render, copied
+    under new slugs, titles and GUIDs (each copy's record still matches its files)."""
+    import json
+    import uuid
+
+    source = folder / "one.md"
+    source.write_text("# Episode\n\nA short episode for the server to list.\n", encoding="utf-8")
+    site = folder / "site"
+    subprocess.run([PYTHON, "-m", "audioessay", "render", str(source), "-o", str(site),
+                    "--engine", "fake", "--no-cache", "-q"], check=True)  # fmt: skip
+    record = json.loads((site / "episode.episode.json").read_text())
+    for n in range(1, episodes):
+        slug = f"episode-{n}"
+        for kind, name in record["files"].items():
+            shutil.copyfile(site / name, site / name.replace("episode", slug, 1))
+        copy = json.loads(json.dumps(record).replace('"episode.', f'"{slug}.'))
+        copy.update(slug=slug, title=f"Episode {n}", guid=str(uuid.uuid4()),
+                    published=f"2026-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}+00:00")  # fmt: skip
+        (site / f"{slug}.episode.json").write_text(json.dumps(copy))
+    subprocess.run([PYTHON, "-m", "audioessay", "feed", str(site), "--base-url",
+                    "https://example.org/pod", "--json"], check=True, capture_output=True)  # fmt: skip
+    return site
+
+
+def serve_speed(episodes: int, requests: int, clients: int) -> None:
+    """Requests per second for feed.xml and, as the floor, a small static file, from
+    ``clients`` keep-alive connections against ``audioessay serve`` on loopback."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    with tempfile.TemporaryDirectory(prefix="audioessay-bench-serve-") as scratch:
+        site = podcast_folder(Path(scratch), episodes)
+        server = subprocess.Popen([PYTHON, "-m", "audioessay", "serve", str(site), "--port", "0"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().split(" at ", 1)[1].split(" ", 1)[0]
+            port = int(url.rstrip("/").rsplit(":", 1)[1])
+            time.sleep(1)
+
+            def load(path: str) -> float:
+                def client(count: int) -> None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    for _ in range(count):
+                        conn.request("GET", path)
+                        response = conn.getresponse()
+                        response.read()
+                        assert response.status == 200, response.status
+                    conn.close()
+
+                load_once = [requests // clients] * clients
+                client(5)  # warm: the first request builds and caches the feed
+                start = time.perf_counter()
+                with ThreadPoolExecutor(clients) as pool:
+                    list(pool.map(client, load_once))
+                return sum(load_once) / (time.perf_counter() - start)
+
+            floor = load("/episode.chapters.json")
+            feed = load("/feed.xml")
+            size = (site / "feed.xml").stat().st_size
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"serve: {episodes} episodes, {requests} requests from {clients} connections, {psutil.cpu_count()} cores")
+    print(f"{'static file (floor)':24} {floor:8.0f} req/s")
+    print(f"{'feed.xml':24} {feed:8.0f} req/s  {feed / floor:5.2f}x the floor ({size / 1e6:.1f} MB each)")
+    print("target: feed.xml >= 200 req/s with 500 episodes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", default="pyttsx3")
@@ -128,7 +198,12 @@ def main() -> None:
     parser.add_argument("--book-words", type=int, default=100_000)
     parser.add_argument("--skip-book", action="store_true")
     parser.add_argument("--engines", help="compare the speed of these engines (comma-separated) instead")
+    parser.add_argument("--serve", action="store_true", help="measure the server instead: feed.xml with --episodes episodes")
+    parser.add_argument("--episodes", type=int, default=500)
     args = parser.parse_args()
+    if args.serve:
+        serve_speed(args.episodes, requests=2000, clients=20)
+        return
     if args.engines:
         if not REFERENCE.is_file():
             raise SystemExit(f"{REFERENCE} is absent: nothing to compare the engines on")
