@@ -213,14 +213,15 @@ def sweep_stale_temporaries(final: Path) -> None:
     """
     for temp in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
         pid_text = temp.name[len(final.name) + 2 :].split(".", 1)[0]
-        if pid_text.isdigit() and not _alive(int(pid_text)):
+        if pid_text.isdigit() and not process_alive(int(pid_text)):
             if temp.is_dir():
                 shutil.rmtree(temp, ignore_errors=True)
             else:
                 temp.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a writer of temporaries, a claimant)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
-from .files import locked, short_hash, write_atomic
+from .files import locked, process_alive, short_hash, write_atomic
 from .model import Chapter, Cue, Episode, Metadata
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,8 @@ def claim_slug(directory: Path, wanted: str, source: Path, title: str) -> Iterat
 
 def _owned_by_other(directory: Path, slug: str, me: str, title: str) -> bool:
     claim = _previous(directory / f".{slug}{CLAIM_SUFFIX}")
-    if claim.get("source") not in (None, me) and _alive(claim.get("pid")):
+    pid = claim.get("pid")
+    if claim.get("source") not in (None, me) and isinstance(pid, int) and process_alive(pid):
         return True
     record = _previous(record_path(directory, slug))
     owner = record.get("source")
@@ -124,18 +125,6 @@ def _owned_by_other(directory: Path, slug: str, me: str, title: str) -> bool:
         return False
     moved = not Path(str(owner)).exists() and record.get("title") == title
     return not moved
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _previous(path: Path) -> dict[str, Any]:
