@@ -68,6 +68,17 @@ class Metadata:
 
 
 @dataclass(frozen=True)
+class Omission:
+    """Text of the file that is deliberately not narrated (a licence, a contents list)."""
+
+    title: str
+    """What it is, as a listener would name it."""
+    reason: str
+    text: str
+    """The text itself: the coverage check counts its words as accounted for."""
+
+
+@dataclass(frozen=True)
 class EssaySettings:
     """Narration settings an essay may ask for (front matter, or a folder's audioessay.toml)."""
 
@@ -91,6 +102,8 @@ class Essay:
     written: tuple[str, ...] = ()
     """Every word of the source's text as its reader found it, before sections were built:
     what the coverage check holds the narration script to."""
+    omitted: tuple[Omission, ...] = ()
+    """What the readers left out on purpose, and why; the rest of ``written`` must be spoken."""
 
     @property
     def words(self) -> int:

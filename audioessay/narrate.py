@@ -110,8 +110,13 @@ def _ends_clause(piece: str) -> bool:
 
 
 def is_speakable(text: str) -> bool:
-    """True if the text has a letter, digit or symbol to say (not just punctuation)."""
-    return any(unicodedata.category(c)[0] in "LNS" for c in text)
+    """True if the spoken text has a letter or digit to say.
+
+    Symbols the speech rules read (%, $, &, +) have become words by now; what is left without
+    a letter or digit (bars and quote marks of music notation, rows of asterisks) has nothing
+    a voice can say, and must never be sent to one: it would come back as silence and fail.
+    """
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 SECONDS_PER_CHAR = 0.072

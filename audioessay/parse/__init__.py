@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import ParseError
 from ..language import check_language
-from ..model import Essay, EssaySettings, Metadata, written_words
+from ..model import Essay, EssaySettings, Metadata, Omission, written_words
 from ._build import RawSection, build_sections, same_title
 from ._source import read_text, strip_controls
+from .gutenberg import strip_gutenberg
 from .markdown import merge_title_heading, parse_markdown
 from .plaintext import parse_plain_text
 from .sentences import split_sentences
+
+log = logging.getLogger(__name__)
 
 __all__ = ["load_essay", "parse_essay", "split_sentences", "title_from_filename"]
 
@@ -52,6 +56,7 @@ def parse_essay(text: str, source: Path) -> Essay:
     """Parse essay text; ``source`` decides the format and the fallback title."""
     front: dict[str, Any] = {}
     heading_title: str | None = None
+    omitted: tuple[Omission, ...] = ()
     raw: list[RawSection]
     if source.suffix.lower() in MARKDOWN_SUFFIXES:
         front, raw, heading_title, written = parse_markdown(text)
@@ -61,14 +66,19 @@ def parse_essay(text: str, source: Path) -> Essay:
         else:
             heading_title = None  # a title of its own: the H1 stays a chapter, and is spoken
     else:
-        raw = parse_plain_text(text)
         written = written_words(text)
+        stripped = strip_gutenberg(text)
+        if stripped is not None:
+            text = stripped.body
+            front = {"title": stripped.title, "author": stripped.author}
+            omitted += stripped.omitted
+        raw = parse_plain_text(text)
     title = _text(front, "title") or heading_title or _title_from_name(source, raw)
     metadata = Metadata(
         title=title,
-        author=_text(front, "author"),
+        author=_text(front, "author") or _text(front, "authors"),
         date=_date(front),
-        description=_text(front, "description"),
+        description=_text(front, "description") or _text(front, "excerpt"),
         language=_language(front, "front matter") or "en",
         guid=_text(front, "guid"),
         image=_image(front, source),
@@ -85,6 +95,7 @@ def parse_essay(text: str, source: Path) -> Essay:
         sections=sections,
         settings=settings,
         written=tuple(written),
+        omitted=omitted,
     )
 
 
@@ -140,7 +151,7 @@ def _text(front: dict[str, Any], key: str) -> str | None:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, list | dict):
-        if key == "author" and isinstance(value, list):
+        if key in ("author", "authors") and isinstance(value, list):
             return _text({key: ", ".join(str(v) for v in value)}, key)
         raise ParseError(f"front matter `{key}` must be text, not a {type(value).__name__}")
     text = " ".join(strip_controls(str(value), f"front matter `{key}`").split())
@@ -153,27 +164,64 @@ def _language(values: dict[str, Any], where: str) -> str | None:
     return check_language(text, where) if text is not None else None
 
 
+_ZONES = {
+    "UTC": 0, "GMT": 0, "Z": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10,
+}  # fmt: skip
+"""Zone abbreviations blog engines write after a date (Jekyll: ``2016-03-21 12:00 EDT``)."""
+_JEKYLL_DATE = re.compile(
+    r"(?P<when>\d{4}-\d\d-\d\d(?:[ T]\d\d?:\d\d(?::\d\d(?:\.\d+)?)?)?)"
+    r"\s*(?:(?P<offset>[+-]\d\d:?\d\d)|(?P<zone>[A-Za-z]{1,5}))?"
+)
+
+
 def _date(front: dict[str, Any]) -> str | None:
-    """Front matter ``date`` as ISO 8601 text, refusing what is not a date."""
+    """Front matter ``date`` as ISO 8601 text, refusing what is not a date.
+
+    ISO 8601 as Python reads it, plus what Jekyll and Hugo write: a space before the time, a
+    ``-0500`` offset, or a zone abbreviation (``EDT``).
+    """
     text = _text(front, "date")
     if text is None:
         return None
+    match = _JEKYLL_DATE.fullmatch(text)
     try:
-        dt.datetime.fromisoformat(text)
-    except ValueError:
+        if match is None:
+            raise ValueError(text)
+        moment = dt.datetime.fromisoformat(match["when"].replace(" ", "T"))
+        if match["offset"]:
+            moment = moment.replace(tzinfo=dt.datetime.strptime(match["offset"].replace(":", ""), "%z").tzinfo)
+        elif match["zone"]:
+            hours = _ZONES[match["zone"].upper()]
+            moment = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=hours)))
+    except (ValueError, KeyError):
         raise ParseError(
             f"front matter `date` must be a date such as 2026-11-24 (or 2026-11-24T09:30): {text!r}"
         ) from None
-    return text
+    return moment.isoformat() if (match["offset"] or match["zone"]) else text
 
 
 def _image(front: dict[str, Any], source: Path) -> Path | None:
-    """Per-episode cover art (front matter ``image`` or ``cover``), relative to the essay."""
+    """Per-episode cover art (front matter ``image`` or ``cover``), relative to the essay.
+
+    Blogs often give a site path (``/assets/img/x.png``) or a URL: art that does not resolve to
+    a readable file beside the essay is left out with a warning, and the render goes on.
+    """
     text = _text(front, "image") or _text(front, "cover")
     if text is None:
         return None
+    if re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
+        log.warning("front matter image %r is a URL: rendering without episode art", text)
+        return None
     path = Path(text).expanduser()
-    return path if path.is_absolute() else source.parent / path
+    candidates = [path] if path.is_absolute() else [source.parent / path]
+    if text.startswith("/"):  # a site path: relative to the essay's folder or one above
+        candidates += [parent / text.lstrip("/") for parent in source.parent.parents]
+    found = next((p for p in candidates if p.is_file()), None)
+    if found is None:
+        log.warning("front matter image %r is not a file: rendering without episode art", text)
+    return found
 
 
 def _rate(front: dict[str, Any]) -> int | None:

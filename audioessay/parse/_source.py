@@ -4,6 +4,9 @@ What is repaired rather than refused:
 
 - a byte-order mark: UTF-8, and UTF-16 or UTF-32 in either byte order (what Windows Notepad
   saves as "Unicode"), is decoded by its mark;
+- a file with no valid UTF-8 sequence at all is an 8-bit file (older Project Gutenberg texts
+  are ISO-8859-1) and is read as Windows-1252, with a warning; UTF-8 with damaged bytes is
+  still refused, naming the offset;
 - control characters (C0 but tab and newline, DEL, C1) are removed: eSpeak stops speaking at
   a NUL, and XML cannot hold most of them, so one stray byte would cut a sentence short or
   break a talking book. The count removed is logged as a warning.
@@ -27,6 +30,8 @@ _BOMS = (  # longest first: a UTF-32-LE mark starts with the UTF-16-LE one
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+"""A multi-byte UTF-8 sequence: a file with some is UTF-8 with damage, not another encoding."""
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """Control characters no essay means to contain (tab, newline and carriage return are kept)."""
 _BINARY_SHARE = 0.01
@@ -70,12 +75,39 @@ def decode(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         if any(byte in _BINARY_BYTES for byte in data[:65536]):
             raise InputError(f"{name} looks like a binary file, not text") from exc
+        legacy = _as_legacy_text(data) if not bom else None
+        if legacy is not None:
+            log.warning("%s is not UTF-8: read as Windows-1252 (Latin-1)", name)
+            return strip_controls(legacy, name)
         at = exc.start + len(bom)
         raise InputError(
             f"{name} is not {encoding.upper()} text: byte 0x{data[at]:02x} at offset {at} "
             "cannot be decoded"
         ) from exc
     return strip_controls(text, name)
+
+
+_LEGACY_SYMBOLS = frozenset("£°«»‘’“”–—…·§¶½¼¾×÷¢¥©®\xa0¡¿")
+_LEGACY_WORD = re.compile(r"[^\W\d_]*[A-Za-z][^\W\d_]*|(?<![^\W\d_])[^\W\d_](?![^\W\d_])")
+
+
+def _as_legacy_text(data: bytes) -> str | None:
+    """``data`` as Windows-1252 text when it is plainly an 8-bit file, else None.
+
+    It is one when it has no valid UTF-8 sequence at all, and every character beyond ASCII is
+    a letter inside a word that also has ASCII letters ("café", "Cæsar"), a one-letter word
+    ("à"), or a mark of typography (£, «, —): so "caf\xe9" is Latin-1, while stray bytes
+    are still refused.
+    """
+    if _UTF8_SEQUENCE.search(data) is not None:
+        return None
+    undefined = any(byte in data for byte in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+    text = data.decode("latin-1" if undefined else "cp1252")
+    in_words = {m.start() + i for m in _LEGACY_WORD.finditer(text) for i in range(len(m.group()))}
+    for index, char in enumerate(text):
+        if ord(char) > 127 and char not in _LEGACY_SYMBOLS and index not in in_words:
+            return None
+    return text
 
 
 def strip_controls(text: str, where: str) -> str:

@@ -87,8 +87,16 @@ _TITLES = frozenset(
         "i.e",
         "viz",
         "al",
+        "ibid",
+        "cit",
+        "capt",
+        "ca",
+        "fl",
     ]
 )
+_BEFORE_NUMBERS = frozenset(["b", "c", "ca", "d", "fl", "r", "m", "n"])
+"""Scholarly abbreviations that stand before a year or a number: born, circa, died, flourished,
+reigned, married, note."""
 # Abbreviations that may also end a sentence: a boundary only when a common sentence opener
 # follows ("... and so on, etc. The next ...").
 _ENDABLE = frozenset(
@@ -213,6 +221,8 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
         return True
     if bare in _TITLES:
         return False
+    if bare in _BEFORE_NUMBERS and nxt.isdigit():
+        return False  # "b. 1804", "d. 1864", "c. 1200", "fl. 1590"
     if bare in _ENDABLE or _is_acronym(word):
         next_word = re.match(r"[\w’']+", following)
         return bool(next_word and next_word.group(0).lower() in _OPENERS)

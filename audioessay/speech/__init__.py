@@ -36,6 +36,23 @@ _CITATION = re.compile(
     r"|\s?\((?:see |cf\. )?[A-Z][\w'’-]+(?:,? (?:and|&) [A-Z][\w'’-]+| et al\.)?,? \d{4}[a-z]?"
     r"(?:[,:] ?(?:pp?\. ?)?\d+(?:[–-]\d+)?)?(?:; [^()]*)?\)"
 )
+_PAGE_MARKER = re.compile(
+    r"\s?(?:\{\d+\}|\[(?:Pg\.?|Page|p\.)\s?\d+\]|\{Pg\.?\s?\d+\})", re.IGNORECASE
+)
+"""Page markers and brace note markers of e-texts: ``{12}``, ``[Pg 12]``, ``[p. 12]``."""
+_SCRIPTS = {
+    "Greek": "\u0370-\u03ff\u1f00-\u1fff",
+    "Cyrillic": "\u0400-\u052f",
+    "Hebrew": "\u0590-\u05ff",
+    "Arabic": "\u0600-\u06ff",
+}
+_FOREIGN = {
+    name: re.compile(rf"[{chars}][{chars}\u0300-\u036f\u0483-\u0489\u0591-\u05c7]*(?:[\s,;:·.’'-]+[{chars}][{chars}\u0300-\u036f\u0483-\u0489\u0591-\u05c7]*)*")
+    for name, chars in _SCRIPTS.items()
+}
+"""A passage in another script: letters of it, with the marks and spaces between its words."""
+_SCRIPT_OF_LANGUAGE = {"el": "Greek", "ru": "Cyrillic", "uk": "Cyrillic", "bg": "Cyrillic",
+                       "sr": "Cyrillic", "he": "Hebrew", "ar": "Arabic", "fa": "Arabic"}  # fmt: skip
 _DASH = re.compile(r"\s*—\s*|\s+[–-]{1,2}\s+|\s*--\s*")
 _ELLIPSIS = re.compile(r"\s*(?:…|\.\s?\.\s?\.)\s*")
 
@@ -78,6 +95,8 @@ def speakable(text: str, options: SpeechOptions, heading: bool = False) -> str:
     text = options.lexicon.apply(text, held, options.alphabet)
     text = _NOTE_AT_START.sub(lambda m: f"Note {_note_number(m)}. ", text, count=1)
     text = _MARKER.sub("", text)
+    text = _PAGE_MARKER.sub("", text)
+    text = _announce_other_scripts(text, primary_language(options.language))
     if options.skip_citations:
         text = _CITATION.sub("", text)
     normalize = LANGUAGES.get(primary_language(options.language))
@@ -86,6 +105,16 @@ def speakable(text: str, options: SpeechOptions, heading: bool = False) -> str:
     text = _DASH.sub(", ", text)
     text = _ELLIPSIS.sub(lambda m: "." if m.end() == len(text) else ", ", text)
     return held.restore(_tidy(text))
+
+
+def _announce_other_scripts(text: str, language: str) -> str:
+    """A passage in a script the essay's voice does not read (Greek inside English) is
+    announced in a few words, never spelled out letter by letter."""
+    own = _SCRIPT_OF_LANGUAGE.get(language)
+    for name, pattern in _FOREIGN.items():
+        if name != own:
+            text = pattern.sub(f"a passage in {name} is left out", text)
+    return text
 
 
 def _note_number(match: re.Match[str]) -> str:

@@ -184,6 +184,36 @@ _ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\betc\.", "et cetera"),
     (r"\bvs\.?(?=\s)", "versus"),
     (r"\bcf\.", "compare"),
+    (r"\bviz\.", "namely"),
+    (r"\bop\.\s?cit\.", "in the work cited"),
+    (r"\bibid\.", "in the same place"),
+    (r"\bop\.\s?(?=\d)", "opus "),
+    (r"\bvols\.\s?(?=\d)", "volumes "),
+    (r"\bchs?\.\s?(?=\d)", "chapter "),
+    (r"\bc(?:a)?\.\s?(?=\d)", "circa "),
+    (r"\bb\.\s?(?=\d)", "born "),
+    (r"\bd\.\s?(?=\d)", "died "),
+    (r"\bfl\.\s?(?=\d)", "flourished "),
+    (r"\beds?\.\s(?=[A-Z])", "edited by "),
+    (r"\btrans\.\s(?=[A-Z])", "translated by "),
+    (r"\bMlle\.", "Mademoiselle"),
+    (r"\bMme\.", "Madame"),
+    (r"\bMessrs\.", "Messieurs"),
+    (r"\bRev\.(?=\s+[A-Z])", "Reverend"),
+    (r"\bGen\.(?=\s+[A-Z])", "General"),
+    (r"\bCapt\.(?=\s+[A-Z])", "Captain"),
+    (r"\bCol\.(?=\s+[A-Z])", "Colonel"),
+    (r"\bGov\.(?=\s+[A-Z])", "Governor"),
+    (r"\bSen\.(?=\s+[A-Z])", "Senator"),
+    (r"\bLt\.(?=\s+[A-Z])", "Lieutenant"),
+    (r"\bSgt\.(?=\s+[A-Z])", "Sergeant"),
+    (r"\bHon\.(?=\s+[A-Z])", "Honorable"),
+    (r"\bPh\.\s?D\.", "P H D"),
+    (r"\bM\.\s?A\.", "M A"),
+    (r"\bB\.\s?A\.", "B A"),
+    (r"\bM\.\s?D\.", "M D"),
+    (r"\bB\.\s?Sc\.", "B S C"),
+    (r"\bM\.\s?Sc\.", "M S C"),
     (r"\bapprox\.", "approximately"),
     (r"\bMr\.", "Mister"),
     (r"\bMrs\.", "Missus"),
@@ -196,8 +226,9 @@ _ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\bp\.\s?(?=\d)", "page "),
     (r"\bvol\.\s?(?=\d)", "volume "),
     (r"\b[Ff]ig\.\s?(?=\d)", "figure "),
+    (r"\b[Nn]os\.\s?(?=\d)", "numbers "),
     (r"\bNo\.\s?(?=\d)", "number "),
-    (r"\bnos?\.\s?(?=\d)", "number "),
+    (r"\bno\.\s?(?=\d)", "number "),
     (r"#(?=\d)", "number "),
 ]
 
@@ -207,7 +238,9 @@ def _expansion(words: str) -> Callable[[re.Match[str]], str]:
 
     def say(match: re.Match[str]) -> str:
         ends = match.group(0).endswith(".") and not match.string[match.end() :].strip()
-        return words + ("." if ends else "")
+        opens = not match.string[: match.start()].strip()
+        said = words[0].upper() + words[1:] if opens and match.group(0)[0].isupper() else words
+        return said + ("." if ends else "")
 
     return say
 
@@ -231,6 +264,116 @@ def _doctor_or_drive(match: re.Match[str]) -> str:
     return f"{before}Doctor{after}"
 
 
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_MONTH_ABBREVIATIONS = {m[:3]: m for m in _MONTHS} | {"Sept": "September"}
+_MONTH = rf"(?P<month>{'|'.join(_MONTHS)}|(?:{'|'.join(_MONTH_ABBREVIATIONS)})\.)"
+_FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+_UNITS = {
+    "km/h": ("kilometer per hour", "kilometers per hour"), "kph": ("kilometer per hour", "kilometers per hour"),
+    "mph": ("mile per hour", "miles per hour"), "km": ("kilometer", "kilometers"),
+    "kg": ("kilogram", "kilograms"), "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"), "mi": ("mile", "miles"), "lbs": ("pound", "pounds"),
+    "lb": ("pound", "pounds"), "oz": ("ounce", "ounces"), "ft": ("foot", "feet"),
+    "in.": ("inch", "inches"), "m": ("meter", "meters"), "g": ("gram", "grams"),
+    "ml": ("milliliter", "milliliters"), "kb": ("kilobyte", "kilobytes"),
+    "mb": ("megabyte", "megabytes"), "gb": ("gigabyte", "gigabytes"),
+}  # fmt: skip
+_SCRIPT_WORDS = re.compile(r"\b[A-Z][A-Z’'-]*\b")
+_ROMAN_LETTERS = frozenset("IVX")
+
+
+def _month(text: str) -> str:
+    """A month as written (``Dec.``, ``December``) as its full name."""
+    return _MONTH_ABBREVIATIONS.get(text.rstrip("."), text.rstrip("."))
+
+
+def _day_of_month(match: re.Match[str]) -> str:
+    """ "October 27" → "October twenty-seventh"; "Dec. 25" → "December twenty-fifth"."""
+    return f"{_month(match['month'])} {ordinal(int(match['day']))}"
+
+
+def _day_before_month(match: re.Match[str]) -> str:
+    """ "12 March 2024" → "the twelfth of March 2024"."""
+    return f"the {ordinal(int(match['day']))} of {_month(match['month'])}"
+
+
+def _iso_date(match: re.Match[str]) -> str:
+    """ "2024-03-12" → "March twelfth, 2024" (the year is read by the year rule)."""
+    month, day = int(match["m"]), int(match["d"])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return match.group(0)
+    return f"{_MONTHS[month - 1]} {ordinal(day)}, {match['y']}"
+
+
+def _phone(match: re.Match[str]) -> str:
+    """A telephone number digit by digit, its groups apart: "five five five, eight six seven"."""
+    return ", ".join(digits(group) for group in re.findall(r"\d+", match.group(0)))
+
+
+def _slashed(match: re.Match[str]) -> str:
+    """ "3/4" → "three quarters"; a number over another that is no simple fraction ("24/7",
+    "10/10/10") is read as the numbers, one after the other."""
+    parts = [int(p) for p in match.group(0).split("/")]
+    if len(parts) == 2 and 0 < parts[0] < parts[1] <= 16 and parts[1] not in (7, 11, 13, 14, 15):
+        top, bottom = parts
+        one, many = _FRACTIONS.get(bottom) or (ordinal(bottom), ordinal(bottom) + "s")
+        return f"{words(top)} {one if top == 1 else many}"
+    return " ".join(words(p) for p in parts)
+
+
+def _unit(match: re.Match[str]) -> str:
+    """A number and its unit: "12 km" → "twelve kilometers"; "a 5km walk" → "five kilometer"."""
+    one, many = _UNITS[match["unit"].lower()]
+    value = match["n"]
+    adjectival = bool(match["article"])
+    said = number(value)
+    return f"{match['article'] or ''}{said} {one if adjectival or value == '1' else many}"
+
+
+def _capitals(text: str) -> str:
+    """Prose set in capitals read as words, acronyms kept as letters.
+
+    A run of two or more words in capitals ("IT IS A TRUTH") is prose: each is read as a
+    word. A word alone in capitals is an acronym when it is short (three letters or fewer:
+    GSA, FBI) or has no vowel (HTML); a longer one with vowels (JUSTICE, NASA) is a word.
+    Roman numerals made of I, V and X are left for the numeral rules.
+    """
+
+    def numeral(word: str) -> bool:
+        return set(word) <= _ROMAN_LETTERS
+
+    def as_word(word: str) -> str:
+        return word if numeral(word) or len(word) == 1 else word[0] + word[1:].lower()
+
+    out: list[str] = []
+    last = 0
+    matches = list(_SCRIPT_WORDS.finditer(text))
+    index = 0
+    while index < len(matches):
+        run = [matches[index]]
+        while index + len(run) < len(matches) and re.fullmatch(
+            r"[\s,;:]+", text[run[-1].end() : matches[index + len(run)].start()]
+        ):
+            run.append(matches[index + len(run)])
+        words_in_run = [m.group(0) for m in run]
+        letters = [w for w in words_in_run if len(w) > 1 and not numeral(w)]
+        for m in run:
+            word = m.group(0)
+            out.append(text[last : m.start()])
+            if len(run) >= 2 and letters:
+                out.append(as_word(word))
+            elif len(word) > 3 and re.search("[AEIOUY]", word) and not numeral(word):
+                out.append(word[0] + word[1:].lower())
+            else:
+                out.append(word)
+            last = m.end()
+        index += len(run)
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _compile() -> list[Rule]:
     amount = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
     cur = rf"(?P<cur>[$£€¥])\s?(?P<amount>{amount})"
@@ -239,6 +382,23 @@ def _compile() -> list[Rule]:
         # A run of digits too long to be a quantity (an ID, a hostile 5,000-digit title) is
         # read digit by digit before any rule turns it into a number.
         (re.compile(r"\d{16,}"), lambda m: f" {digits(m.group())} "),
+        # Telephone numbers, digit by digit.
+        (re.compile(r"(?<![\d-])(?:\+1[ -])?\(?\d{3}\)?[ -]\d{3}-\d{4}(?![\d-])"), _phone),
+        # Dates: ISO, "October 27", "Dec. 25", "12 March"; then eras.
+        (re.compile(r"\b(?P<y>1[1-9]\d\d|20\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b"), _iso_date),
+        (re.compile(rf"\b{_MONTH}\s(?P<day>[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\b(?![:\d]|,\d{{3}})"), _day_of_month),
+        (re.compile(rf"\b(?P<day>[1-9]|[12]\d|3[01])\s{_MONTH}"), _day_before_month),
+        (re.compile(r"\bB\.\s?C\.(?:\s?E\.)?(?=[\s,;:)]|$)"), lambda m: "B C E" if "E" in m.group(0) else "B C"),
+        (re.compile(r"\bA\.\s?D\.(?=[\s,;:)]|$)"), lambda m: "A D"),
+        (re.compile(r"(?<=\d)\s(?P<era>BCE|CE|BC|AD)\b"), lambda m: " " + " ".join(m["era"])),
+        (re.compile(r"\bAD\s(?P<y>\d{1,4})\b"), lambda m: "A D " + year(int(m["y"]))),
+        # Versions, one-on-ones, ratios, multiples, heights, fractions.
+        (re.compile(r"\bv(?P<v>\d+(?:\.\d+)+)\b"), lambda m: "version " + " point ".join(words(int(p)) for p in m["v"].split("."))),
+        (re.compile(r"\b1:1(?P<s>s)?\b(?!\s+(?:ratio|scale))"), lambda m: "one-on-one" + (m["s"] or "")),
+        (re.compile(r"\b(?P<n>\d+)x\b"), lambda m: f"{number(m['n'])} times"),
+        (re.compile(r"\b(?P<f>\d)'(?P<i>\d{1,2})(?:\"|”|'')"), lambda m: f"{words(int(m['f']))} feet {words(int(m['i']))} inches"),
+        (re.compile(r"(?<![\d/.])\d+(?:/\d+)+(?![\d/])"), _slashed),
+        (re.compile(rf"(?P<article>\b[Aa]n?\s)?(?P<n>\d+(?:\.\d+)?)\s?(?P<unit>{'|'.join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True) if u not in ('m', 'g'))})(?![\w/])", re.IGNORECASE), _unit),
         (re.compile(cur + scale, re.IGNORECASE), _money),
         (re.compile(r"~\s?(?=\d)"), lambda m: "about "),
         (re.compile(rf"(?P<n>{amount})\s?%"), lambda m: f"{number(m['n'])} percent"),
@@ -248,7 +408,9 @@ def _compile() -> list[Rule]:
         (re.compile(r"\b(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)\b(?:\s?(?P<ampm>[ap]\.?\s?m)\b\.?)?", re.IGNORECASE), _clock),
         (re.compile(r"\b(?P<h>1[0-2]|[1-9])\s?(?P<ampm>[ap]\.\s?m\.|[ap]m\b)", re.IGNORECASE),
          lambda m: f"{words(int(m['h']))} {m['ampm'][0].lower()} m"),
+        (re.compile(r"(?<![\d,.:])\b(?P<a>\d+):(?P<b>\d+)\b(?!:)"), lambda m: f"{m['a']} to {m['b']}"),
         (re.compile(r"(?<![\d,.])(?P<a>\d+)\s?[–—]\s?(?P<b>\d+)(?![\d,]|\.\d)"), lambda m: f"{m['a']} to {m['b']}"),
+        (re.compile(r"(?<![\w,.-])(?P<a>\d+)-(?P<b>\d+)(?![\w,-]|\.\d)"), lambda m: f"{m['a']} to {m['b']}"),
         (re.compile(r"\b(?P<a>1[1-9]\d\d|20\d\d)-(?P<b>1[1-9]\d\d|20\d\d|\d\d)\b"), lambda m: f"{m['a']} to {m['b']}"),
         (re.compile(r"(?:\b(?P<decade>1[1-9]\d0|20\d0)s\b|[’'](?P<short>[2-9]0)s\b)"), _decade),
         (re.compile(r"\b(?P<n>\d+)(?:st|nd|rd|th)\b"), lambda m: ordinal(int(m["n"]))),
@@ -311,6 +473,7 @@ def normalize(text: str, protected: Protected, heading: bool = False) -> str:
     text = _ADDRESS.sub(address, text)
     if heading:
         text = _HEADING_NUMERAL.sub(_heading_numeral, text)
+    text = _capitals(text)
     text = _NAME_NUMERAL.sub(_roman_after_word, text)
     for pattern, say in _RULES:
         text = pattern.sub(say, text)
