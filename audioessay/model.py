@@ -32,6 +32,9 @@ class Paragraph:
     """A run of sentences read without a paragraph pause between them."""
 
     sentences: tuple[Sentence, ...]
+    heading: int | None = None
+    """For a sub-heading inside a chapter (a section below the chapter level): its level. It
+    is spoken as a title is, but listeners do not skip to it as to a chapter."""
 
 
 @dataclass(frozen=True)

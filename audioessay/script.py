@@ -80,7 +80,13 @@ def write_script(essay: Essay, options: SpeechOptions) -> Script:
             ScriptSection(
                 section,
                 line(as_sentence(section.title), heading=True) if section.spoken_title else None,
-                tuple(tuple(line(s.text) for s in p.sentences) for p in section.paragraphs),
+                tuple(
+                    tuple(
+                        line(as_sentence(s.text), heading=True) if p.heading else line(s.text)
+                        for s in p.sentences
+                    )
+                    for p in section.paragraphs
+                ),
             )
             for section in essay.sections
         ),

@@ -143,19 +143,18 @@ def test_script_command_prints_what_will_be_spoken(tmp_path: Path) -> None:
         "## 2. Part II", "",
         "Part two.", "",
         "Henry the Eighth, for example a king.", "",
-        "## 3. Notes", "",
         "Notes.", "",
         "Note one. A note about two thousand eight.", "",
     ]  # fmt: skip
     data = json.loads(run_cli("script", str(essay), "--json").stdout)
-    assert [c["title"] for c in data["chapters"]] == ["Chapter IV", "Part II", "Notes"]
+    assert [c["title"] for c in data["chapters"]] == ["Chapter IV", "Part II"]
     assert data["chapters"][0]["lines"][1] == {
         "written": "It cost $5 in 1995.",
         "spoken": "It cost five dollars in nineteen ninety-five.",
     }
 
 
-def test_plain_text_notes_move_to_a_final_chapter(tmp_path: Path) -> None:
+def test_plain_text_notes_are_read_last(tmp_path: Path) -> None:
     essay = write(
         tmp_path,
         "notes.txt",
@@ -164,14 +163,12 @@ def test_plain_text_notes_move_to_a_final_chapter(tmp_path: Path) -> None:
         "[1] The first note explains the claim.\n\n² The second note.\n",
     )
     data = json.loads(run_cli("script", str(essay), "--json").stdout)
-    assert len(data["chapters"]) == 2
-    assert [c["title"] for c in data["chapters"]][1:] == ["Notes"]
-    body = " ".join(" ".join(p) for p in data["chapters"][0]["paragraphs"])
-    assert "[1]" not in body and "²" not in body and "one" in body
-    assert data["chapters"][1]["paragraphs"] == [
-        ["Note one. The first note explains the claim."],
-        ["Note two. The second note."],
+    (chapter,) = data["chapters"]  # notes are no chapter of their own: read last, under "Notes"
+    assert chapter["paragraphs"][-3:] == [
+        ["Notes."], ["Note one. The first note explains the claim."], ["Note two. The second note."]
     ]
+    body = " ".join(" ".join(p) for p in chapter["paragraphs"][:-3])
+    assert "[1]" not in body and "²" not in body and "one" in body
 
 
 def test_language_and_settings_from_folder_and_front_matter(tmp_path: Path) -> None:

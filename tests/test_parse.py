@@ -110,19 +110,21 @@ def test_markdown_headings_front_matter_and_markup(tmp_path: Path) -> None:
     assert essay.metadata.author == "Ann Writer"
     assert essay.metadata.date == "2024-03-01"
     assert essay.settings.voice == "gmw/en" and essay.settings.rate == 190
+    # Chapters are the top heading level; deeper headings are sections inside them, kept as
+    # spoken sub-headings with their levels; the notes are read last, inside the last chapter.
     assert [(s.title, s.level) for s in essay.sections] == [
         ("Front Title", 1),
         ("Setext Heading", 1),
-        ("Second Level", 2),
-        ("Fourth", 4),
-        ("Sixth", 6),
-        ("Notes", 1),
     ]
+    subheadings = [(p.sentences[0].text, p.heading) for s in essay.sections for p in s.paragraphs if p.heading]
+    assert subheadings == [("Second Level", 2), ("Fourth", 4), ("Sixth", 6), ("Notes", 2)]
     spoken = [s.text for sec in essay.sections for p in sec.paragraphs for s in p.sentences]
     assert spoken == [
         "Intro with emphasis, a link and a red door.",
         "Body one.",
+        "Second Level",
         "A quoted line.",
+        "Fourth",
         "first item.",
         "second item.",
         "1, one.",
@@ -130,7 +132,9 @@ def test_markdown_headings_front_matter_and_markup(tmp_path: Path) -> None:
         "A python code example is skipped here.",
         "A table with columns Name, Age.",
         "Name: Ann; Age: 31.",
+        "Sixth",
         "Text with a note and bold and <speak>tags</speak> & <.",
+        "Notes",
         "Note 1.",
         "The note text.",
     ]

@@ -59,7 +59,9 @@ def parse_essay(text: str, source: Path) -> Essay:
     omitted: tuple[Omission, ...] = ()
     raw: list[RawSection]
     if source.suffix.lower() in MARKDOWN_SUFFIXES:
-        front, raw, heading_title, written = parse_markdown(text)
+        front, raw, heading_title, written, left_out = parse_markdown(text)
+        if left_out:
+            omitted += (Omission("markup", "template tags and in-page navigation", "\n".join(left_out)),)
         front_title = _text(front, "title")
         if heading_title is not None and (front_title is None or same_title(front_title, heading_title)):
             raw = merge_title_heading(raw)  # the H1 is the title: announced, not a chapter
@@ -86,7 +88,7 @@ def parse_essay(text: str, source: Path) -> Essay:
     sections = build_sections(raw, title)
     if not sections:
         raise ParseError(f"{source} has no text to narrate")
-    if not any(s.paragraphs for s in sections):
+    if not any(p.heading is None for s in sections for p in s.paragraphs):
         raise ParseError(f"{source} has headings but no body text to narrate")
     settings = essay_settings(front, source.parent, "front matter")
     return Essay(

@@ -7,6 +7,7 @@ are read row by row, and footnotes are gathered into a final "Notes" section.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -19,47 +20,19 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..errors import ParseError
 from ..model import written_words
-from ._build import RawSection
+from ._build import RawSection, SubHeading
+from .html import inline_text, read_blocks, visible_text
 
-# Inline HTML tags that only format text: their tags are dropped, their text is read. Any
-# other tag (<speak>, <foo>) is not markup we know, so it is read out as the text it is.
-_FORMATTING_TAGS = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "bdi",
-        "bdo",
-        "big",
-        "br",
-        "cite",
-        "code",
-        "del",
-        "dfn",
-        "em",
-        "font",
-        "i",
-        "ins",
-        "kbd",
-        "mark",
-        "q",
-        "s",
-        "samp",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "sup",
-        "time",
-        "tt",
-        "u",
-        "var",
-        "wbr",
-    ]
+_TEMPLATE = re.compile(
+    r"\{\{<.*?>\}\}|\{\{%.*?%\}\}"          # Hugo shortcodes
+    r"|\{%-?.*?-?%\}|\{\{-?.*?-?\}\}"          # Liquid and Jinja tags and output
+    r"|\{::comment\}.*?\{:/comment\}|\{::\w+[^}]*/?\}|\{:/\w*\}"  # kramdown extensions
+    r"|\{:\s*[^}]*\}",                           # kramdown attribute lists
+    re.DOTALL,
 )
-_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)\b[^>]*/?>")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-
+"""Template and attribute markup that renders as nothing a reader sees: never read aloud."""
+CONTENTS_NOTE = "A table of contents is left out."
+LINKS_NOTE = "A list of links is left out."
 
 _MAX_NESTING = 400
 """markdown-it's own limit is 20: a list ten deep, or a block quote twenty deep, made it skip
@@ -85,8 +58,10 @@ def _parser() -> MarkdownIt:
     )
 
 
-def parse_markdown(text: str) -> tuple[dict[str, Any], list[RawSection], str | None, list[str]]:
-    """Return (front matter, sections, sole leading H1 title or None, written words).
+def parse_markdown(
+    text: str,
+) -> tuple[dict[str, Any], list[RawSection], str | None, list[str], list[str]]:
+    """Return (front matter, sections, sole leading H1 title or None, written words, omitted).
 
     The written words are every word the reader met in the text, plus the words of any line
     the parser produced no token for: the coverage check holds the script to them.
@@ -109,7 +84,7 @@ def parse_markdown(text: str) -> tuple[dict[str, Any], list[RawSection], str | N
     reader = _Reader()
     reader.read(tokens)
     title = reader.sections[1].title if leading_h1 else None
-    return front, reader.sections, title, written
+    return front, reader.sections, title, written, reader.omitted
 
 
 def merge_title_heading(sections: list[RawSection]) -> list[RawSection]:
@@ -124,9 +99,9 @@ def _written_words(tokens: Sequence[Token]) -> list[str]:
     words: list[str] = []
     for token in tokens:
         if token.type == "inline":
-            words.extend(written_words(_inline_text(token)))
+            words.extend(written_words(_inline_text(token, visible=True)))
         elif token.type == "html_block":
-            words.extend(written_words(_html_text(token.content)))
+            words.extend(written_words(visible_text(token.content)))
     return words
 
 
@@ -217,38 +192,73 @@ class _Reader:
     def __init__(self) -> None:
         self.sections: list[RawSection] = [RawSection(None, 1)]
         self.notes: list[str] = []
+        self.omitted: list[str] = []
+        """Text left out on purpose: template tags, in-page contents lists, navigation."""
         self._list_counters: list[int | None] = []
+
+    def _clean(self, text: str) -> str:
+        """``text`` without template tags (kept as omitted, for the coverage check)."""
+        if "{" not in text:
+            return text
+        self.omitted.extend(m.group(0) for m in _TEMPLATE.finditer(text))
+        return _TEMPLATE.sub(" ", text)
 
     def read(self, tokens: Sequence[Token]) -> None:
         i = 0
         while i < len(tokens):
             i = self._block(tokens, i)
         if self.notes:
-            section = RawSection("Notes", 1)
-            section.paragraphs.extend(
-                f"Note {n}. {note}" for n, note in enumerate(self.notes, start=1)
+            # Read at the end, under a spoken "Notes", as part of the last chapter: notes are
+            # no chapter a listener skips to.
+            last = self.sections[-1]
+            top = min((s.level for s in self.sections if s.title is not None), default=1)
+            last.paragraphs.append(SubHeading("Notes", top + 1))
+            last.paragraphs.extend(
+                f"Note {n}. {self._clean(note)}" for n, note in enumerate(self.notes, start=1)
             )
-            self.sections.append(section)
 
     def _add(self, text: str) -> None:
-        text = " ".join(text.split())
+        text = " ".join(self._clean(text).split())
         if text:
             self.sections[-1].paragraphs.append(text)
+
+    def _heading(self, title: str, level: int) -> None:
+        self.sections.append(RawSection(" ".join(self._clean(title).split()), level))
 
     def _block(self, tokens: Sequence[Token], i: int) -> int:
         """Consume the block starting at ``tokens[i]``; return the index after it."""
         token = tokens[i]
         kind = token.type
         if kind == "heading_open":
-            title = " ".join(_inline_text(tokens[i + 1]).split())
-            self.sections.append(RawSection(title, int(token.tag[1])))
+            self._heading(_inline_text(tokens[i + 1]), int(token.tag[1]))
             return i + 3
         if kind == "paragraph_open":
+            if _is_navigation(tokens[i + 1]):  # "[Back to the table of contents](#teams)"
+                self.omitted.append(_inline_text(tokens[i + 1]))
+                return i + 3
             text = _inline_text(tokens[i + 1])
             if self._list_counters:
                 text = self._list_item_text(text)
             self._add(text)
             return i + 3
+        if kind in ("bullet_list_open", "ordered_list_open") and not self._list_counters:
+            end = _matching_close(tokens, i)
+            current = self.sections[-1]
+            alone = current.title is not None and not current.paragraphs and len(self.sections) > 1
+            after = end
+            while after < len(tokens) and tokens[after].type == "html_block" and not visible_text(tokens[after].content).strip():
+                after += 1  # "<!-- /TOC -->": nothing a reader sees
+            alone = alone and (after >= len(tokens) or tokens[after].type == "heading_open")
+            contents = _is_link_list(tokens[i:end], anchors=True, least=3)
+            if contents or (alone and _is_link_list(tokens[i:end], anchors=False, least=1)):
+                # An in-page contents list, or a section that is only a list of links: the
+                # listener navigates by chapters, and a list of link titles is no reading.
+                self.omitted.extend(_inline_text(t) for t in tokens[i:end] if t.type == "inline")
+                if alone:  # "## Teams", "## Additional reading": no chapter of their own
+                    self.omitted.append(current.title or "")
+                    self.sections.pop()
+                self._add(CONTENTS_NOTE if contents else LINKS_NOTE)
+                return end
         if kind == "bullet_list_open":
             self._list_counters.append(None)
         elif kind == "ordered_list_open":
@@ -258,7 +268,7 @@ class _Reader:
         elif kind in ("fence", "code_block"):
             self._add(_code_note(token.info.strip().split(" ")[0] if token.info else ""))
         elif kind == "html_block":
-            self._add(_html_text(token.content))
+            self._html(token.content)
         elif kind == "table_open":
             return self._table(tokens, i)
         elif kind == "footnote_block_open":
@@ -267,14 +277,22 @@ class _Reader:
 
     def _list_item_text(self, text: str) -> str:
         """Give list items an ending so the voice pauses, and read ordered items' numbers."""
-        text = text.strip()
-        if text and text[-1] not in ".!?…:;":
-            text += "."
         counter = self._list_counters[-1]
         if counter is not None:
             self._list_counters[-1] = counter + 1
-            text = f"{counter}, {text}"
-        return text
+        return _item_text(text, counter)
+
+    def _html(self, html: str) -> None:
+        """A raw HTML block, read as its Markdown equivalent would be."""
+        for block in read_blocks(html):
+            if block.kind == "heading":
+                self._heading(block.text, block.level)
+            elif block.kind == "table":
+                self._read_table(block.headers, block.rows)
+            elif block.item is not None:
+                self._add(_item_text(block.text, block.item or None))
+            else:
+                self._add(block.text)
 
     def _table(self, tokens: Sequence[Token], i: int) -> int:
         """Read a table row by row, naming each cell by its column header."""
@@ -293,6 +311,11 @@ class _Reader:
                 cell = " ".join(_inline_text(token).split())
                 (headers if in_head else rows[-1]).append(cell)
             i += 1
+        self._read_table(headers, rows)
+        return i + 1
+
+    def _read_table(self, headers: list[str], rows: list[list[str]]) -> None:
+        """Say the columns, then each row with every cell named by its header."""
         columns = [h for h in headers if h]
         if columns:
             self._add(f"A table with columns {', '.join(columns)}.")
@@ -304,7 +327,6 @@ class _Reader:
             ]
             if cells:
                 self._add("; ".join(cells) + ".")
-        return i + 1
 
     def _footnotes(self, tokens: Sequence[Token], i: int) -> int:
         """Collect footnote texts for the closing Notes section (not read inline)."""
@@ -321,26 +343,81 @@ class _Reader:
         return i + 1
 
 
-def _inline_text(token: Token) -> str:
-    """The words of an inline token: markup dropped, links as text, images as alt text."""
-    out: list[str] = []
-    for child in token.children or []:
-        kind = child.type
-        if kind in ("text", "code_inline"):
-            out.append(child.content)
-        elif kind in ("softbreak", "hardbreak"):
-            out.append(" ")
-        elif kind == "image":
-            out.append(child.content)
-        elif kind == "html_inline":
-            out.append(_html_text(child.content))
-    return "".join(out)
+def _item_text(text: str, number: int | None) -> str:
+    """A list item with an ending, so the voice pauses, and its number when it has one."""
+    text = text.strip()
+    if text and text[-1] not in ".!?…:;":
+        text += "."
+    return f"{number}, {text}" if number is not None else text
 
 
-def _html_text(html: str) -> str:
-    """Drop comments and formatting tags; keep unknown tags as literal text."""
-    html = _COMMENT.sub("", html)
-    return _TAG.sub(lambda m: "" if m.group(1).lower() in _FORMATTING_TAGS else m.group(0), html)
+def _inline_text(token: Token, visible: bool = False) -> str:
+    """The words of an inline token: markup dropped, links as text, images as alt text.
+
+    Inline HTML goes through the HTML parser with the text around it, so ``<a href>…</a>``
+    and ``<img alt>`` read as their text. ``visible`` gives what a browser shows instead
+    (no alt text): the coverage check's reference.
+    """
+    children = token.children or []
+    if not any(child.type == "html_inline" for child in children):
+        return "".join(_plain(child) for child in children)
+    fragment = "".join(
+        child.content if child.type == "html_inline" else html.escape(_plain(child))
+        for child in children
+    )
+    return visible_text(fragment) if visible else inline_text(fragment)
+
+
+def _plain(child: Token) -> str:
+    if child.type in ("text", "code_inline", "image"):
+        return child.content
+    return " " if child.type in ("softbreak", "hardbreak") else ""
+
+
+def _matching_close(tokens: Sequence[Token], i: int) -> int:
+    """The index after the token that closes the one at ``i``."""
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j + 1
+    return len(tokens)
+
+
+def _links_only(token: Token, anchors: bool = True) -> bool:
+    """Whether an inline token is nothing but links (to anchors on this page, with
+    ``anchors``), allowing a short bracketed label after a link ("[Title](url) [GOV.UK]")."""
+    children = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
+    links = [c for c in children if c.type == "link_open"]
+    return bool(links) and all(
+        c.type in ("link_open", "link_close", "text", "softbreak", "em_open", "em_close")
+        for c in children
+    ) and all(not anchors or str(c.attrs.get("href", "")).startswith("#") for c in links) and all(
+        c.type != "text" or _inside_link(children, c) or len(c.content.split()) <= 3
+        for c in children
+    )
+
+
+def _inside_link(children: list[Token], text: Token) -> bool:
+    depth = 0
+    for child in children:
+        if child is text:
+            return depth > 0
+        depth += 1 if child.type == "link_open" else -1 if child.type == "link_close" else 0
+    return False
+
+
+def _is_link_list(tokens: Sequence[Token], anchors: bool, least: int) -> bool:
+    """A list of at least ``least`` items, each only a link (with ``anchors``, to an anchor
+    on this page: an in-body table of contents)."""
+    inlines = [t for t in tokens if t.type == "inline"]
+    items = sum(1 for t in tokens if t.type == "list_item_open")
+    return items >= least and len(inlines) >= items and all(_links_only(t, anchors) for t in inlines)
+
+
+def _is_navigation(token: Token) -> bool:
+    """A paragraph that is one link to an anchor on this page ("Back to the contents")."""
+    return _links_only(token) and sum(1 for c in token.children or [] if c.type == "link_open") == 1
 
 
 def _code_note(language: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._build import RawSection
+from ._build import RawSection, SubHeading
 
 _WRAP_WIDTH = 90
 """Hard-wrapped prose has no line longer than this."""
@@ -69,7 +69,7 @@ _NOTES_TITLE = re.compile(r"^(?:foot|end)?notes?|references|sources$", re.IGNORE
 
 
 def _gather_notes(sections: list[RawSection]) -> list[RawSection]:
-    """Notes at the end ("[1] …" or "¹ …" paragraphs) become a final "Notes" chapter.
+    """Notes at the end ("[1] …" or "¹ …" paragraphs) are read last, under a spoken "Notes".
 
     Their markers in the text are not read (see :mod:`audioessay.speech`); the notes are read
     once, at the end, as in Markdown. Under a heading that already says Notes, nothing moves.
@@ -78,13 +78,19 @@ def _gather_notes(sections: list[RawSection]) -> list[RawSection]:
     if last.title is not None and _NOTES_TITLE.match(last.title.strip().rstrip(":.")):
         return sections
     count = 0
-    while count < len(last.paragraphs) and _NOTE.match(last.paragraphs[-1 - count]):
+    while count < len(last.paragraphs) and _is_note(last.paragraphs[-1 - count]):
         count += 1
     if count == 0 or count == len(last.paragraphs):
         return sections
     notes = last.paragraphs[-count:]
     del last.paragraphs[-count:]
-    return [*sections, RawSection("Notes", 1, notes)]
+    last.paragraphs.append(SubHeading("Notes", last.level + 1))
+    last.paragraphs.extend(notes)
+    return sections
+
+
+def _is_note(paragraph: object) -> bool:
+    return isinstance(paragraph, str) and _NOTE.match(paragraph) is not None
 
 
 def _units(text: str) -> list[_Unit]:
