@@ -74,7 +74,9 @@ def parse_essay(text: str, source: Path) -> Essay:
             text = stripped.body
             front = {"title": stripped.title, "author": stripped.author}
             omitted += stripped.omitted
-        raw = parse_plain_text(text)
+        plain = parse_plain_text(text, (front.get("title") if stripped else None) or None)
+        raw = plain.sections
+        omitted += tuple(plain.omitted)
     title = _text(front, "title") or heading_title or _title_from_name(source, raw)
     metadata = Metadata(
         title=title,
