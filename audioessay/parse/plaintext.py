@@ -70,7 +70,7 @@ _NUMERAL = re.compile(rf"^(?![LCDM]\.?$)(?:{_ROMAN})\.?$")
 """A Roman numeral alone; a lone L, C, D or M is an initial or an index letter, not a number."""
 _INITIALS = re.compile(r"^(?:[A-Z]{1,2}\.\s?){1,4}$")
 """A line of initials ("H. M.", "E.V.L.", "C."): a signature."""
-_NUMERAL_TITLE = re.compile(rf"^(?:{_ROMAN})(?:\.\s*[—–-]*\s*|\.?\s*[—–]\s*|\s+)(?P<rest>\S.*)$")
+_NUMERAL_TITLE = re.compile(rf"^(?:{_ROMAN})(?P<sep>\.\s*[—–-]*\s*|\.?\s*[—–]\s*|\s+)(?P<rest>\S.*)$")
 _KEYWORDS = re.compile(
     r"^(?:preface|introduction|introductory|foreword|prologue|epilogue|afterword|dedication|"
     r"acknowledgements?|appendix|contents|table of contents|index|notes|footnotes|endnotes|"
@@ -80,7 +80,7 @@ _KEYWORDS = re.compile(
 _FRONT_KEYWORDS = re.compile(r"^(?:preface|introduction|introductory|foreword|dedication)\b", re.IGNORECASE)
 _CONTENTS = re.compile(r"^(?:contents|table of contents|list of illustrations|illustrations)\.?$", re.IGNORECASE)
 _INDEX = re.compile(r"^index\.?$", re.IGNORECASE)
-_NOTES_HEADING = re.compile(r"^(?:foot|end)?notes\.?$", re.IGNORECASE)
+_NOTES_HEADING = re.compile(r"^(?:foot|end)?notes[.:]?$", re.IGNORECASE)
 _TRANSCRIBER = re.compile(r"^transcriber'?s'? notes?\.?$", re.IGNORECASE)
 _THE_END = re.compile(r"^(?:the\s+end|f\s*i\s*n\s*i\s*s)\.?$", re.IGNORECASE)
 _BYLINE = re.compile(r"^(?:by|edited by|translated by)\b", re.IGNORECASE)
@@ -198,9 +198,33 @@ def _set_aside_notes(units: list[_Unit], result: PlainText) -> list[_Unit]:
                 continue
         if not any(c.isalnum() for c in unit.text):
             continue  # "* * *": a section break, heard as a pause
+        kind = _non_prose(unit.text)
+        if kind is not None:
+            result.omitted.append(Omission(kind, "not prose", unit.text))
+            note = f"A {kind} is left out."
+            if not (kept and kept[-1].text == note):  # one sentence for a whole run
+                kept.append(_Unit(note, True, 0))
+            continue
         kept.append(unit)
     result.notes.extend(notes)
     return kept
+
+
+def _non_prose(text: str) -> str | None:
+    """What a block that is no prose is ("line of musical notation", "table of figures"),
+    or None. Notation is mostly marks and bars; a table of figures is mostly numbers set in
+    columns. Either is announced in one sentence, never spelled out."""
+    visible = [c for c in text if not c.isspace()]
+    if len(visible) < 6:
+        return None
+    letters = sum(c.isalpha() for c in visible)
+    digits = sum(c.isdigit() for c in visible)
+    if letters + digits < 0.4 * len(visible):
+        return "passage of notation"
+    numbers = re.findall(r"\d[\d,.]*", text)
+    if len(numbers) >= 3 and digits > letters and re.search(r"\S\s{2,}\S", text):
+        return "table of figures"
+    return None
 
 
 # -- headings ------------------------------------------------------------------------------
@@ -231,8 +255,13 @@ def _form(unit: _Unit) -> str | None:
     if _KEYWORDS.match(text):
         return "keyword"
     match = _NUMERAL_TITLE.match(text)
-    if match and _title_like(match["rest"], numbered=True):
-        return "numeral and title"
+    if match:
+        # After "III." or "IV.—" any title; after a bare space ("III THE ORIGIN OF SONG") only
+        # a title in capitals or title case, or "I found myself" would be lecture one.
+        strict = not match["sep"].strip()
+        rest = match["rest"]
+        if (_caps(rest) or _title_like(rest)) if strict else _title_like(rest, numbered=True):
+            return "numeral and title"
     if _BYLINE.match(text) or _DATE.match(text):
         return None
     if _caps(text):
@@ -243,6 +272,7 @@ def _form(unit: _Unit) -> str | None:
 
 
 def _caps(text: str) -> bool:
+    text = re.sub(r"\s*\([^()]*\)\.?$", "", text)  # "OPERA (Continued)"
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters) and text[0] not in _OPENS_QUOTE[5:]
 
@@ -471,6 +501,7 @@ def _set_levels(units: list[_Unit]) -> None:
     has_parts = any(_PART_LABEL.match(u.text) for u in headings)
     for unit in headings:
         unit.level = 2 if has_parts and not _PART_LABEL.match(unit.text) else 1
+    _sections_of_numbered_chapters(headings)
     parent: _Unit | None = None
     previous: _Unit | None = None
     body_since = True
@@ -487,6 +518,25 @@ def _set_levels(units: list[_Unit]) -> None:
         else:
             parent = None
         previous, body_since = unit, False
+
+
+def _is_numbered(unit: _Unit) -> bool:
+    if unit.heading in ("numeral", "numeral and title"):
+        return True
+    return unit.heading == "label" and not _PART_LABEL.match(unit.text)
+
+
+def _sections_of_numbered_chapters(headings: list[_Unit]) -> None:
+    """In a book whose chapters are numbered (lectures I to XXI), a heading without a number
+    between two numbered ones is a section of the chapter above it: a summary, a list, a
+    sub-heading. Front and back matter (PREFACE, APPENDIX) keep their own level."""
+    numbered = [n for n, u in enumerate(headings) if _is_numbered(u)]
+    plain = [u for u in headings if not _is_numbered(u) and u.heading not in ("keyword",)]
+    if len(numbered) < 3 or len(numbered) < len(plain):
+        return
+    for unit in headings[numbered[0] : numbered[-1]]:
+        if not _is_numbered(unit) and unit.heading != "keyword":
+            unit.level = max(u.level for u in headings if _is_numbered(u)) + 1
 
 
 # -- sections, front and back matter ---------------------------------------------------------
@@ -568,8 +618,10 @@ def _back_matter(sections: list[RawSection], result: PlainText) -> list[RawSecti
             continue
         if ended or (title and (_INDEX.match(title) or _TRANSCRIBER.match(title))):
             _leave_out(section, "index" if _INDEX.match(title) else "back matter", result)
-            if _INDEX.match(title) and kept:
-                kept[-1].paragraphs.append(INDEX_NOTE)
+            if _INDEX.match(title):
+                ended = True  # the index runs to the end: its letters are no chapters
+                if kept:
+                    kept[-1].paragraphs.append(INDEX_NOTE)
             continue
         end = next((n for n, p in enumerate(section.paragraphs) if isinstance(p, str) and _THE_END.match(p.strip())), None)
         if end is not None:
