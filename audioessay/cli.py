@@ -37,6 +37,17 @@ CitationsOption = Annotated[
         help="Leave citations such as [Smith 2004] or (Smith, 2004) unspoken.",
     ),
 ]
+HeadingsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--headings",
+        help="A regular expression for heading lines; it replaces detection in plain text.",
+    ),
+]
+SkipOption = Annotated[
+    list[str] | None,
+    typer.Option("--skip", help="Leave out the section with this title; repeatable."),
+]
 _state = {"debug": False}
 
 
@@ -112,6 +123,8 @@ def render(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show errors only.")] = False,
     lexicon: LexiconOption = None,
     skip_citations: CitationsOption = None,
+    headings: HeadingsOption = None,
+    skip: SkipOption = None,
     formats: Annotated[
         str, typer.Option("--format", help="Outputs: mp3 (always), daisy, epub; comma-separated.")
     ] = "mp3",
@@ -133,7 +146,7 @@ def render(
     from .config import Pauses
     from .pipeline import render as render_episode
 
-    settings, explicit = _settings(engine, voice, rate, lexicon, skip_citations)
+    settings, explicit = _settings(engine, voice, rate, lexicon, skip_citations, headings, skip)
     settings = replace(
         settings,
         bitrate=bitrate,
@@ -190,6 +203,8 @@ def _settings(
     rate: int | None,
     lexicon: list[Path] | None,
     skip_citations: bool | None,
+    headings: str | None = None,
+    skip: list[str] | None = None,
 ) -> tuple[Any, frozenset[str]]:
     """Settings from the voice options shared by ``render`` and ``script``, and which were given."""
     from .config import RenderSettings
@@ -206,6 +221,8 @@ def _settings(
         rate=rate if rate is not None else defaults.rate,
         lexicons=tuple(lexicon or ()),
         skip_citations=bool(skip_citations),
+        headings=headings,
+        skip=tuple(skip or ()),
     )
     return settings, explicit
 
@@ -218,6 +235,8 @@ def script(
     ] = None,
     lexicon: LexiconOption = None,
     skip_citations: CitationsOption = None,
+    headings: HeadingsOption = None,
+    skip: SkipOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print chapters with written and spoken lines.")
     ] = False,
@@ -225,7 +244,7 @@ def script(
     """Print the narration script exactly as it will be spoken, chapter by chapter."""
     from .pipeline import prepare
 
-    settings, explicit = _settings(engine, None, None, lexicon, skip_citations)
+    settings, explicit = _settings(engine, None, None, lexicon, skip_citations, headings, skip)
     essay_, settings, narration = _run(lambda: prepare(essay, settings, explicit))
     chapters: list[dict[str, Any]] = []
     for index, part in enumerate(narration.sections):
@@ -430,11 +449,21 @@ def chapters(
     essay: Annotated[Path, typer.Argument(help="The essay to preview.")],
     rate: Annotated[int, typer.Option(help="Words per minute for the estimate.")] = 175,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Say why each heading is one, and each near miss is not."),
+    ] = False,
+    headings: HeadingsOption = None,
+    skip: SkipOption = None,
 ) -> None:
     """Preview the chapter list (title, level, words, estimated duration) without narrating."""
-    from .parse import load_essay
+    from .pipeline import read_essay
 
-    loaded = _run(lambda: load_essay(essay))
+    settings, _ = _settings(None, None, None, None, None, headings, skip)
+    loaded = _run(lambda: read_essay(essay, settings))[0]
+    if explain:
+        _explain(loaded, as_json)
+        return
     rows = [
         {
             "title": s.title,
@@ -463,6 +492,20 @@ def chapters(
             _clock(_estimate(section.words, section.title, rate)),
         )
     Console().print(table)
+
+
+def _explain(essay: Any, as_json: bool) -> None:
+    """Print each decision about structure: what is a heading, what is not, what is left out."""
+    rows = [{"line": line, "why": why} for line, why in essay.decisions]
+    left_out = [{"what": o.title, "why": o.reason, "words": len(o.text.split())} for o in essay.omitted]
+    if as_json:
+        payload = {"title": essay.metadata.title, "decisions": rows, "left_out": left_out}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['why']:<64} {row['line'][:72]}")
+    for item in left_out:
+        typer.echo(f"left out ({item['why']}, {item['words']} words): {item['what']}")
 
 
 @app.command()

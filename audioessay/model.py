@@ -82,6 +82,16 @@ class Omission:
 
 
 @dataclass(frozen=True)
+class Structure:
+    """How the user corrects structure detection when the rules guess wrong."""
+
+    headings: str | None = None
+    """A regular expression: in plain text, lines it matches are the headings, and only they."""
+    skip: tuple[str, ...] = ()
+    """Titles of sections to leave out (compared loosely: case and punctuation aside)."""
+
+
+@dataclass(frozen=True)
 class EssaySettings:
     """Narration settings an essay may ask for (front matter, or a folder's audioessay.toml)."""
 
@@ -92,6 +102,8 @@ class EssaySettings:
     lexicon: tuple[Path, ...] = ()
     """Lexicon files, already resolved against the file that named them."""
     skip_citations: bool | None = None
+    headings: str | None = None
+    skip: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,8 @@ class Essay:
     what the coverage check holds the narration script to."""
     omitted: tuple[Omission, ...] = ()
     """What the readers left out on purpose, and why; the rest of ``written`` must be spoken."""
+    decisions: tuple[tuple[str, str], ...] = ()
+    """(line, why) for each heading found and each near miss: ``chapters --explain``."""
 
     @property
     def words(self) -> int:

@@ -43,12 +43,12 @@ from .engines import Engine, Samples, create_engine, engine_alphabet, voice_for_
 from .errors import AudioEssayError, RenderInterruptedError
 from .files import LOCK_FILE, check_writable, episode_slug, prepare_output_dir, staging
 from .loudness import LoudnessMeter, integrated_loudness, measure_steps
-from .model import Chapter, Cue, Episode, Essay, Progress
+from .model import Chapter, Cue, Episode, Essay, Progress, Structure
 from .narrate import SAMPLE_RATE, Narrator, Piece, Voicing, completed, narrate
 from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
-from .project import build_lexicon, find_project
+from .project import Project, build_lexicon, find_project
 from .record import claim_slug, stable_identity, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
@@ -212,6 +212,16 @@ def _voicing(settings: RenderSettings) -> Voicing:
         probe.close()
 
 
+def read_essay(source: Path, settings: RenderSettings) -> tuple[Essay, Project]:
+    """Parse the essay with the structure corrections of the folder and the command line."""
+    project = find_project(source)
+    structure = Structure(
+        headings=settings.headings or project.settings.headings,
+        skip=(*project.settings.skip, *settings.skip),
+    )
+    return load_essay(source, structure), project
+
+
 def prepare(
     source: Path, settings: RenderSettings, explicit: frozenset[str] = frozenset()
 ) -> tuple[Essay, RenderSettings, Script]:
@@ -219,8 +229,7 @@ def prepare(
 
     ``audioessay script`` prints exactly this script, and ``render`` speaks exactly it.
     """
-    essay = load_essay(source)
-    project = find_project(source)
+    essay, project = read_essay(source, settings)
     settings = settings.with_essay(project.settings, explicit)
     settings = settings.with_essay(essay.settings, explicit).validate()
     if essay.settings.language is None and project.settings.language:

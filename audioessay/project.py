@@ -61,7 +61,7 @@ def load_project(path: Path) -> Project:
     words = data.pop("words", {})
     if not isinstance(words, dict):
         raise SettingsError(f"{path}: [words] must be a table of word = respelling")
-    known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations"}
+    known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations", "headings", "skip"}
     unknown = set(data) - known
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ParseError
 from ..language import check_language
-from ..model import Essay, EssaySettings, Metadata, Omission, written_words
+from ..model import Essay, EssaySettings, Metadata, Omission, Structure, written_words
 from ._build import RawSection, build_sections, same_title
 from ._source import read_text, strip_controls
 from .gutenberg import strip_gutenberg
@@ -47,13 +47,15 @@ _SMALL_WORDS = frozenset(
 )
 
 
-def load_essay(path: Path) -> Essay:
+def load_essay(path: Path, structure: Structure | None = None) -> Essay:
     """Read and parse the essay at ``path`` (Markdown by suffix, anything else as plain text)."""
-    return parse_essay(read_text(path), path)
+    return parse_essay(read_text(path), path, structure or Structure())
 
 
-def parse_essay(text: str, source: Path) -> Essay:
+def parse_essay(text: str, source: Path, structure: Structure | None = None) -> Essay:
     """Parse essay text; ``source`` decides the format and the fallback title."""
+    structure = structure or Structure()
+    decisions: list[tuple[str, str]] = []
     front: dict[str, Any] = {}
     heading_title: str | None = None
     omitted: tuple[Omission, ...] = ()
@@ -74,9 +76,18 @@ def parse_essay(text: str, source: Path) -> Essay:
             text = stripped.body
             front = {"title": stripped.title, "author": stripped.author}
             omitted += stripped.omitted
-        plain = parse_plain_text(text, (front.get("title") if stripped else None) or None)
+        pattern = _headings_pattern(structure.headings)
+        plain = parse_plain_text(text, (front.get("title") if stripped else None) or None, pattern)
         raw = plain.sections
         omitted += tuple(plain.omitted)
+        decisions += plain.decisions
+    if source.suffix.lower() in MARKDOWN_SUFFIXES:
+        decisions += [(f"{'#' * r.level} {r.title}", f"heading: level {r.level}") for r in raw if r.title]
+    skip = (*structure.skip, *_skip_list(front))
+    if skip:
+        raw, skipped = _skip_sections(raw, skip)
+        omitted += skipped
+        decisions += [(o.title, "left out: in the skip list") for o in skipped]
     title = _text(front, "title") or heading_title or _title_from_name(source, raw)
     metadata = Metadata(
         title=title,
@@ -100,6 +111,7 @@ def parse_essay(text: str, source: Path) -> Essay:
         settings=settings,
         written=tuple(written),
         omitted=omitted,
+        decisions=tuple(decisions),
     )
 
 
@@ -117,7 +129,13 @@ def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySetti
     skip = values.get("skip_citations")
     if skip is not None and not isinstance(skip, bool):
         raise ParseError(f"{where} `skip_citations` must be true or false")
+    headings = values.get("headings")
+    if headings is not None and not isinstance(headings, str):
+        raise ParseError(f"{where} `headings` must be a regular expression, as text")
+    _headings_pattern(headings)
     return EssaySettings(
+        headings=headings,
+        skip=_skip_list(values),
         engine=_text(values, "engine"),
         voice=_text(values, "voice"),
         rate=_rate(values),
@@ -125,6 +143,42 @@ def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySetti
         lexicon=paths,
         skip_citations=skip,
     )
+
+
+def _headings_pattern(text: str | None) -> re.Pattern[str] | None:
+    """The user's heading pattern, compiled, or a :class:`ParseError` saying what is wrong."""
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ParseError(f"the headings pattern {text!r} is not a regular expression: {exc}") from exc
+
+
+def _skip_list(values: dict[str, Any]) -> tuple[str, ...]:
+    value = values.get("skip")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ParseError("`skip` must be a section title or a list of them")
+
+
+def _skip_sections(raw: list[RawSection], skip: tuple[str, ...]) -> tuple[list[RawSection], tuple[Omission, ...]]:
+    """Leave out the sections whose titles the user listed (compared loosely)."""
+    wanted = {"".join(c for c in t.casefold() if c.isalnum()) for t in skip}
+    kept: list[RawSection] = []
+    left_out: list[Omission] = []
+    for section in raw:
+        key = "".join(c for c in (section.title or "").casefold() if c.isalnum())
+        if section.title is not None and key in wanted:
+            text = "\n".join([section.title, *(p if isinstance(p, str) else p.title for p in section.paragraphs)])
+            left_out.append(Omission(section.title, "in the skip list", text))
+        else:
+            kept.append(section)
+    return kept, tuple(left_out)
 
 
 def _title_from_name(source: Path, raw: list[RawSection]) -> str:

@@ -126,13 +126,25 @@ class PlainText:
     """Footnotes, read last under a spoken "Notes"."""
 
 
-def parse_plain_text(text: str, book_title: str | None = None) -> PlainText:
-    """Split plain text into sections; text before the first heading has no title."""
+def parse_plain_text(
+    text: str, book_title: str | None = None, headings: re.Pattern[str] | None = None
+) -> PlainText:
+    """Split plain text into sections; text before the first heading has no title.
+
+    ``headings``, the user's pattern, replaces the rules: the lines it matches are the
+    headings, and no other line is.
+    """
     result = PlainText([])
     units = _units(text)
     units = _set_aside_notes(units, result)
-    _mark_headings(units, result)
-    _close_contents(units, result)
+    if headings is not None:
+        for unit in units:
+            if unit.single_line and headings.fullmatch(unit.text):
+                unit.heading = "your pattern"
+                result.decisions.append((unit.text, "heading: matches the headings pattern"))
+    else:
+        _mark_headings(units, result)
+        _close_contents(units, result)
     _join_titles(units)
     units = _drop_title_page(units, result, book_title)
     _drop_half_titles(units, result, book_title)
