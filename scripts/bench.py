@@ -23,6 +23,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "essays" / "leaving-las-vegas.txt"
+CORPUS = ROOT.parent / "shared" / "corpus" / "real"
 PYTHON = sys.executable
 
 
@@ -121,6 +122,30 @@ def engine_speeds(essay: Path, work: Path, engines: list[str], jobs: int) -> Non
         print(f"{engine:10} {seconds:7.2f}s {audio:7.1f}s {audio / seconds:9.0f}x {seconds / base:8.2f}x {rss:6.0f} MB")
 
 
+def longest_document(engine: str, jobs: int) -> None:
+    """The longest document of the real corpus, as a user downloads it (licence, contents,
+    notes and all), rendered cold with ``engine``, against the floor on its speakable text."""
+    import json
+
+    if not (CORPUS / "manifest.json").is_file():
+        raise SystemExit(f"{CORPUS} is absent: nothing to render")
+    manifest = json.loads((CORPUS / "manifest.json").read_text())
+    longest = max(manifest, key=lambda d: d["words"])
+    with tempfile.TemporaryDirectory(prefix="audioessay-bench-corpus-") as scratch:
+        work = Path(scratch)
+        source = CORPUS / longest["file"]
+        script = subprocess.run([PYTHON, "-m", "audioessay", "script", str(source)],
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        spoken = work / "spoken.txt"
+        spoken.write_text(script, encoding="utf-8")
+        base = floor(spoken, work)
+        render = [PYTHON, "-m", "audioessay", "render", str(source), "-o", str(work / "out"),
+                  "--engine", engine, "-j", str(jobs), "--cache-dir", str(work / "cache"), "-q", "--json"]  # fmt: skip
+        cold, rss = run(render)
+    print(f"{longest['file']} ({longest['words']:,} words), engine {engine}, --jobs {jobs}, {psutil.cpu_count()} cores")
+    print(f"floor {base:.1f}s  cold {cold:.1f}s  ratio {cold / base:.2f}x  peak RSS {rss:.0f} MB")
+
+
 def podcast_folder(folder: Path, episodes: int) -> Path:
     """A published folder of ``episodes`` complete episodes: one fake-voice render, copied
     under new slugs, titles and GUIDs (each copy's record still matches its files)."""
@@ -199,10 +224,14 @@ def main() -> None:
     parser.add_argument("--skip-book", action="store_true")
     parser.add_argument("--engines", help="compare the speed of these engines (comma-separated) instead")
     parser.add_argument("--serve", action="store_true", help="measure the server instead: feed.xml with --episodes episodes")
+    parser.add_argument("--corpus", action="store_true", help="render the longest real document of ../shared/corpus/real instead")
     parser.add_argument("--episodes", type=int, default=500)
     args = parser.parse_args()
     if args.serve:
         serve_speed(args.episodes, requests=2000, clients=20)
+        return
+    if args.corpus:
+        longest_document(args.engine, args.jobs)
         return
     if args.engines:
         if not REFERENCE.is_file():
