@@ -107,7 +107,12 @@ def claim_slug(directory: Path, wanted: str, source: Path, title: str) -> Iterat
         if slug is None:
             raise OutputError(f"{directory} has no free name left for {source.name}")
         claim = directory / f".{slug}{CLAIM_SUFFIX}"
-        write_atomic(claim, json.dumps({"source": me, "pid": os.getpid()}))
+        # Written in place, not atomically: it lives only while this render runs, and a torn
+        # claim reads as none (the folder lock already keeps two claimants apart).
+        try:
+            claim.write_text(json.dumps({"source": me, "pid": os.getpid()}), encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write into {directory}: {exc.strerror or exc}") from exc
     try:
         yield slug
     finally:

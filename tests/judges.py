@@ -278,12 +278,18 @@ def ace(path: Path, out: Path) -> dict[str, Any]:
     node = _node_judge("@daisy/ace-cli")
     chromium = require("chromium")
     ace_js = JS / "node_modules" / "@daisy" / "ace-cli" / "bin" / "ace.js"
-    subprocess.run(
-        [node, str(ace_js), "--silent", "--force", "--outdir", str(out), str(path)],
-        capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium},
-    )  # fmt: skip
-    return json.loads((out / "report.json").read_text())  # type: ignore[no-any-return]
+    report = out / "report.json"
+    errors = ""
+    for _ in range(2):  # a second try only when Ace wrote no report at all (Chromium did not start)
+        result = subprocess.run(
+            [node, str(ace_js), "--silent", "--force", "--outdir", str(out), str(path)],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium},
+        )  # fmt: skip
+        if report.is_file():
+            return json.loads(report.read_text())  # type: ignore[no-any-return]
+        errors += result.stderr + result.stdout
+    raise AssertionError(f"Ace wrote no report: {errors[-2000:]}")
 
 
 def daisy_player_listing(folder: Path) -> list[str]:

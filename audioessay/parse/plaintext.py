@@ -208,8 +208,9 @@ def _set_aside_notes(units: list[_Unit], result: PlainText) -> list[_Unit]:
             else:
                 result.omitted.append(Omission("illustration", "no caption", unit.text))
                 continue
-        if not any(c.isalnum() for c in unit.text):
-            continue  # "* * *": a section break, heard as a pause
+        marks = {c for c in unit.text if not c.isspace()}
+        if not any(c.isalnum() for c in unit.text) and len(marks) <= 2:
+            continue  # "* * *", "-----": a section break, heard as a pause
         kind = _non_prose(unit.text)
         if kind is not None:
             result.omitted.append(Omission(kind, "not prose", unit.text))
@@ -227,7 +228,7 @@ def _non_prose(text: str) -> str | None:
     or None. Notation is mostly marks and bars; a table of figures is mostly numbers set in
     columns. Either is announced in one sentence, never spelled out."""
     visible = [c for c in text if not c.isspace()]
-    if len(visible) < 6:
+    if len(visible) < 6 and any(c.isalnum() for c in visible):
         return None
     letters = sum(c.isalpha() for c in visible)
     digits = sum(c.isdigit() for c in visible)
@@ -462,6 +463,14 @@ def _join_titles(units: list[_Unit]) -> None:
 
 def _drop_title_page(units: list[_Unit], result: PlainText, book_title: str | None) -> list[_Unit]:
     """Short lines before the first heading, with no prose among them: the title page."""
+    if units and units[0].heading:
+        # The text opens with its first heading: no title page, but a byline under it
+        # ("by Henry David Thoreau") is the title's, not the text's.
+        if len(units) > 1 and units[1].single_line and _BYLINE.match(units[1].text):
+            result.omitted.append(Omission("byline", "the author, under the title", units[1].text))
+            result.decisions.append((units[1].text, "left out: the byline under the title"))
+            return [units[0], *units[2:]]
+        return units
     first = next((n for n, u in enumerate(units) if u.heading and _heads_paragraph(units, n)), None)
     if first is None or first == 0:
         return units
