@@ -19,7 +19,7 @@ from .cache import Cache, content_key
 from .config import Pauses
 from .engines import Samples
 from .errors import AudioEssayError
-from .narrate import SAMPLE_RATE, Narration, Piece, Utterance
+from .narrate import SAMPLE_RATE, NarratedSection, Piece, Utterance
 
 Segment = Piece | int
 """A cached piece, or a silence given as its length in samples."""
@@ -121,28 +121,31 @@ class _ChapterBuilder:
         return ChapterLayout(title, level, tuple(self.segments), tuple(self.cues), heading)
 
 
-def lay_out(narration: Narration, pauses: Pauses) -> list[ChapterLayout]:
-    """One layout per section: intro, heading, paragraphs, and the pause before the next."""
-    chapters: list[ChapterLayout] = []
-    last = len(narration.sections) - 1
-    for index, narrated in enumerate(narration.sections):
-        builder = _ChapterBuilder(pauses)
-        pause = 0.0
-        if index == 0:
-            builder.add(narration.intro, 0.0)
-            pause = pauses.title
-        if narrated.heading is not None:
-            builder.add(narrated.heading, pause)
-            pause = pauses.title
-        for p_index, paragraph in enumerate(narrated.paragraphs):
-            for s_index, utterance in enumerate(paragraph):
-                if s_index:
-                    pause = pauses.sentence
-                elif p_index:
-                    pause = pauses.paragraph
-                builder.add(utterance, pause, p_index)
-        trailing = pauses.chapter if index < last else pauses.paragraph
-        section = narrated.section
-        heading = narrated.heading is not None
-        chapters.append(builder.finish(section.title, section.level, trailing, heading))
-    return chapters
+def lay_out(narrated: NarratedSection, pauses: Pauses) -> ChapterLayout:
+    """A section's chapter: intro (first only), heading, paragraphs, the pause before the next."""
+    builder = _ChapterBuilder(pauses)
+    pause = 0.0
+    if narrated.intro is not None:
+        builder.add(narrated.intro, 0.0)
+        pause = pauses.title
+    if narrated.heading is not None:
+        builder.add(narrated.heading, pause)
+        pause = pauses.title
+    for p_index, paragraph in enumerate(narrated.paragraphs):
+        for s_index, utterance in enumerate(paragraph):
+            if s_index:
+                pause = pauses.sentence
+            elif p_index:
+                pause = pauses.paragraph
+            builder.add(utterance, pause, p_index)
+    trailing = pauses.paragraph if narrated.last else pauses.chapter
+    section = narrated.section
+    return builder.finish(section.title, section.level, trailing, narrated.heading is not None)
+
+
+def lay_out_passage(utterances: tuple[Utterance, ...], pauses: Pauses) -> ChapterLayout:
+    """Utterances one after another with sentence pauses: the calibration passage."""
+    builder = _ChapterBuilder(pauses)
+    for utterance in utterances:
+        builder.add(utterance, pauses.sentence)
+    return builder.finish("", 1, 0.0, False)

@@ -24,7 +24,7 @@ import numpy as np
 from .engines import Samples
 from .errors import OutputError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bump when the stored audio would differ for the same key (trimming, resampling, layout)."""
 ENV_VAR = "AUDIOESSAY_CACHE_DIR"
 _MAGIC = b"AEPC"

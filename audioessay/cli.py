@@ -181,9 +181,10 @@ def render(
                 failures.append({"source": str(source), "error": str(exc)})
                 continue
             episodes.append(_episode_json(episode))
+            unchanged = "  (unchanged)" if episode.work.get("unchanged") else ""
             reporter.done(
                 f"✓ {episode.files['mp3']}  {_clock(episode.duration)}, "
-                f"{len(episode.chapters)} chapters"
+                f"{len(episode.chapters)} chapters{unchanged}"
             )
     payload: dict[str, Any] = {"episodes": episodes}
     if feed or base_url:
@@ -659,6 +660,7 @@ def _episode_json(episode: Any) -> dict[str, Any]:
             for c in episode.chapters
         ],
         "files": {kind: str(path) for kind, path in episode.files.items()},
+        "work": episode.work,
     }
 
 

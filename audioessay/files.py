@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import glob
 import hashlib
 import os
@@ -249,3 +250,22 @@ def write_atomic(final: Path, data: bytes | str) -> None:
             tmp.write_bytes(payload)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """audioessay's version and the size and time of each of its files: a render made by
+    other code is never taken as up to date, even in a checkout whose version did not move."""
+    package = Path(__file__).parent
+    stats = sorted(
+        (str(path.relative_to(package)), path.stat().st_size, path.stat().st_mtime_ns)
+        for path in package.rglob("*")
+        if path.suffix in (".py", ".css", ".js") and "__pycache__" not in path.parts
+    )
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("audioessay")
+    except PackageNotFoundError:
+        release = "unknown"
+    return f"{release} {short_hash(repr(stats))}"

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from math import gcd
@@ -25,6 +25,7 @@ from .engines import Engine, Samples, Speech
 from .errors import EngineError, RenderInterruptedError
 from .model import Section
 from .script import Line, Script
+from .work import Work
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +70,23 @@ class Utterance:
 
 @dataclass(frozen=True)
 class NarratedSection:
-    """A section's heading and paragraphs as audio."""
+    """A section's heading and paragraphs as audio, ready to lay out as one chapter."""
 
+    index: int
     section: Section
+    intro: Utterance | None
+    """The episode's spoken title and author: the first section opens with it."""
     heading: Utterance | None
     paragraphs: tuple[tuple[Utterance, ...], ...]
+    last: bool
+    """Whether this is the episode's last section (it ends in a shorter pause)."""
 
 
 @dataclass(frozen=True)
-class Narration:
-    """The whole essay as cached audio pieces, before any pause is placed."""
+class Prelude:
+    """Texts spoken before the essay (the voice's calibration passage), as audio."""
 
-    intro: Utterance
-    sections: tuple[NarratedSection, ...]
+    utterances: tuple[Utterance, ...]
 
 
 def split_for_voice(text: str, max_chars: int) -> list[str]:
@@ -177,22 +182,26 @@ def to_episode_rate(speech: Speech) -> Samples:
 class Narrator:
     """Speaks pieces with one engine, verifying and retrying every one."""
 
-    def __init__(self, engine: Engine, rate: int) -> None:
+    def __init__(self, engine: Engine, rate: int, work: Work | None = None) -> None:
         self.engine = engine
         self.rate = rate
+        self.work = work or Work()
 
     def speak_piece(self, text: str) -> Samples:
         """Trimmed 44.1 kHz audio of one piece, or :class:`EngineError` after three failures."""
         reason = ""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                speech = self.engine.synthesize(text)
+                with self.work.timed("synthesis"):
+                    speech = self.engine.synthesize(text)
             except EngineError as exc:
                 reason = str(exc)
             else:
                 problem = plausible(text, speech, self.rate)
                 if problem is None:
-                    return trim_silence(to_episode_rate(speech))
+                    self.work.count("synthesized")
+                    with self.work.timed("dsp"):
+                        return trim_silence(to_episode_rate(speech))
                 reason = problem
             log.info("attempt %d of %d failed: %s", attempt, ATTEMPTS, reason)
         shown = text if len(text) <= 120 else text[:117] + "..."
@@ -231,36 +240,68 @@ def narrate(
     jobs: int = 1,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-) -> Narration:
-    """Speak the intro, every heading and every sentence, reusing cached pieces.
+    work: Work | None = None,
+    prelude: Sequence[str] = (),
+) -> Iterator[Prelude | NarratedSection]:
+    """Speak the prelude, the intro, every heading and every sentence, reusing cached pieces.
 
-    Pieces missing from the cache are synthesized by ``jobs`` threads, each with its own engine
-    from ``engines``; the pyttsx3 engine runs each in a worker process of its own.
+    Yields the :class:`Prelude` and then each section, in order, as soon as all of its pieces
+    exist: the caller measures and encodes the first chapters while later ones are still being
+    spoken. Pieces missing from the cache are synthesized in script order by ``jobs`` threads,
+    each with its own engine from ``engines``; the pyttsx3 engine runs each in a worker
+    process of its own.
     """
-    texts = [line.spoken for line in script.lines()]
+    groups: list[list[str]] = [list(prelude)]
+    for index, part in enumerate(script.sections):
+        lines = [script.intro] if index == 0 else []
+        lines += [part.heading] if part.heading is not None else []
+        lines += [line for paragraph in part.paragraphs for line in paragraph]
+        groups.append([line.spoken for line in lines])
     lengths: dict[str, int] = {}
     missing: dict[str, str] = {}
-    for text in texts:
-        for part in voicing.parts(text):
-            key = voicing.key(part)
-            if key not in lengths and key not in missing:
-                cached = cache.piece_length(key)
-                if cached is None:
-                    missing[key] = part
-                else:
-                    lengths[key] = cached
+    waiting: list[set[str]] = []
+    for texts in groups:
+        keys: set[str] = set()
+        for text in texts:
+            for part_text in voicing.parts(text):
+                key = voicing.key(part_text)
+                if key in lengths:
+                    continue
+                if key not in missing:
+                    cached = cache.piece_length(key)
+                    if cached is not None:
+                        lengths[key] = cached
+                        continue
+                    missing[key] = part_text
+                keys.add(key)
+        waiting.append(keys)
     total = len(lengths) + len(missing)
+    build = _Builder(script, voicing, lengths)
+    emitted = 0
+
+    def ready() -> Iterator[Prelude | NarratedSection]:
+        nonlocal emitted
+        while emitted < len(waiting) and not waiting[emitted]:
+            if emitted:
+                yield build.section(emitted - 1)
+            elif prelude:
+                yield build.prelude(prelude)
+            emitted += 1
 
     def report() -> None:
         if progress is not None:
             progress(len(lengths), total, sum(lengths.values()) / SAMPLE_RATE)
 
     report()
+    yield from ready()
     if missing:
-        for key, length in _synthesize(missing, engines, voicing.rate, cache, jobs, cancel):
+        pieces = _synthesize(missing, engines, voicing.rate, cache, jobs, cancel, work or Work())
+        for key, length in pieces:
             lengths[key] = length
+            for keys in waiting[emitted:]:
+                keys.discard(key)
             report()
-    return _narration(script, voicing, lengths)
+            yield from ready()
 
 
 def _synthesize(
@@ -270,6 +311,7 @@ def _synthesize(
     cache: Cache,
     jobs: int,
     cancel: threading.Event | None,
+    work: Work,
 ) -> Iterator[tuple[str, int]]:
     """Speak and store every missing piece with ``jobs`` threads; yield (key, length)."""
     local = threading.local()
@@ -277,7 +319,7 @@ def _synthesize(
     lock = threading.Lock()
     stop = cancel or threading.Event()
 
-    def work(key: str, text: str) -> tuple[str, int]:
+    def speak(key: str, text: str) -> tuple[str, int]:
         if stop.is_set():
             raise RenderInterruptedError
         narrator: Narrator | None = getattr(local, "narrator", None)
@@ -285,11 +327,11 @@ def _synthesize(
             engine = engines()
             with lock:
                 created.append(engine)
-            narrator = local.narrator = Narrator(engine, rate)
+            narrator = local.narrator = Narrator(engine, rate, work)
         return key, cache.store_piece(key, narrator.speak_piece(text), SAMPLE_RATE)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="narrate")
-    futures = [pool.submit(work, key, text) for key, text in missing.items()]
+    futures = [pool.submit(speak, key, text) for key, text in missing.items()]
     try:
         for future in completed(futures, stop):
             yield future.result()
@@ -333,24 +375,38 @@ def share_words(written: str, parts: list[str]) -> list[str]:
     return shown
 
 
-def _narration(script: Script, voicing: Voicing, lengths: dict[str, int]) -> Narration:
-    """Build the narration from the lengths of every (now cached) piece."""
+class _Builder:
+    """Utterances from the lengths of their (now cached) pieces."""
 
-    def utterance(line: Line) -> Utterance:
-        parts = voicing.parts(line.spoken)
-        shown = voicing.parts(line.written) if len(parts) > 1 else [line.written]
+    def __init__(self, script: Script, voicing: Voicing, lengths: dict[str, int]) -> None:
+        self.script = script
+        self.voicing = voicing
+        self.lengths = lengths
+
+    def utterance(self, spoken: str, written: str) -> Utterance:
+        parts = self.voicing.parts(spoken)
+        shown = self.voicing.parts(written) if len(parts) > 1 else [written]
         if len(shown) != len(parts):
-            shown = share_words(line.written, parts)
-        pieces = [Piece(part, key, lengths[key]) for part in parts for key in [voicing.key(part)]]
+            shown = share_words(written, parts)
+        pieces = [
+            Piece(part, key, self.lengths[key]) for part in parts for key in [self.voicing.key(part)]
+        ]
         kept = [(piece, text) for piece, text in zip(pieces, shown, strict=True) if piece.length]
         return Utterance(tuple(p for p, _ in kept), tuple(t for _, t in kept))
 
-    sections = tuple(
-        NarratedSection(
-            part.section,
-            utterance(part.heading) if part.heading is not None else None,
-            tuple(tuple(utterance(line) for line in p) for p in part.paragraphs),
+    def line(self, line: Line) -> Utterance:
+        return self.utterance(line.spoken, line.written)
+
+    def prelude(self, texts: Sequence[str]) -> Prelude:
+        return Prelude(tuple(self.utterance(text, text) for text in texts))
+
+    def section(self, index: int) -> NarratedSection:
+        part = self.script.sections[index]
+        return NarratedSection(
+            index=index,
+            section=part.section,
+            intro=self.line(self.script.intro) if index == 0 else None,
+            heading=self.line(part.heading) if part.heading is not None else None,
+            paragraphs=tuple(tuple(self.line(line) for line in p) for p in part.paragraphs),
+            last=index == len(self.script.sections) - 1,
         )
-        for part in script.sections
-    )
-    return Narration(utterance(script.intro), sections)

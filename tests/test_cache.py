@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from audioessay import RenderSettings, render
-from audioessay import pipeline as pipeline_module
+from audioessay import mastering as pipeline_module
 from audioessay.cache import Cache
 from audioessay.engines.fake import FakeEngine
+from audioessay.mastering import CALIBRATION
 
 from . import judges
 from .conftest import run_cli, write
@@ -21,12 +22,20 @@ from .conftest import run_cli, write
 SECTIONS = 8
 
 
+SHARED = "Then another sentence follows, at the same unhurried pace as the one before it."
+
+
 def book(edit: int | None = None) -> str:
-    """An essay of eight sections; ``edit`` changes one sentence of that section."""
-    parts = ["# A Cached Essay", "", "An opening paragraph with a few words in it.", ""]
+    """An essay of eight sections; ``edit`` changes one sentence of that section.
+
+    Its sentences are prose-length, so it measures near the voice's calibrated level: an essay
+    of three-word fragments would be corrected, and encoded twice (see test_loudness).
+    """
+    parts = ["# A Cached Essay", "", "An opening paragraph with a few more words in it.", ""]
     for n in range(1, SECTIONS + 1):
+        first = f"Section {n} begins with a sentence long enough to sound like ordinary prose."
         extra = " This sentence was edited." if n == edit else ""
-        parts += [f"## Section {n}", "", f"Section {n} says one thing. Then another.{extra}", ""]
+        parts += [f"## Section {n}", "", f"{first} {SHARED}{extra}", ""]
     return "\n".join(parts)
 
 
@@ -55,6 +64,12 @@ class Counter:
         self.encoded = 0
 
 
+def forget_outputs(tmp_path: Path) -> None:
+    """Delete the episode's record, so the next render cannot find it up to date and skip."""
+    for record in (tmp_path / "out").glob("*.episode.json"):
+        record.unlink()
+
+
 def settings(tmp_path: Path, jobs: int = 2) -> RenderSettings:
     return RenderSettings(
         engine="fake",
@@ -69,15 +84,22 @@ def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.Mo
     counter = Counter(monkeypatch)
     essay = write(tmp_path, "cached.md", book())
     first = render(essay, settings(tmp_path))
-    # Each distinct text is spoken once: title, opening, 8 headings, 8 first sentences, and
-    # "Then another.", which all eight sections share.
-    assert len(counter.spoken) == 1 + 1 + SECTIONS + SECTIONS + 1
+    # Each distinct text is spoken once: the voice's calibration passage (its first render with
+    # this cache), title, opening, 8 headings, 8 first sentences, and SHARED, which all eight
+    # sections share.
+    assert len(counter.spoken) == len(CALIBRATION) + 1 + 1 + SECTIONS + SECTIONS + 1
     assert counter.encoded == SECTIONS + 1
     original = first.files["mp3"].read_bytes()
 
-    counter.reset()  # unchanged: nothing is spoken or encoded again, same bytes
+    counter.reset()  # unchanged: nothing is spoken, encoded or even written again
+    written = first.files["mp3"].stat().st_mtime_ns
     again = render(essay, settings(tmp_path))
-    assert counter.spoken == [] and counter.encoded == 0
+    assert counter.spoken == [] and counter.encoded == 0 and again.work["unchanged"] == 1
+    assert again.files["mp3"].read_bytes() == original
+    assert again.files["mp3"].stat().st_mtime_ns == written
+    forget_outputs(tmp_path)  # without its record, the render runs, all from the cache
+    again = render(essay, settings(tmp_path))
+    assert counter.spoken == [] and counter.encoded == 0 and "unchanged" not in again.work
     assert again.files["mp3"].read_bytes() == original
 
     counter.reset()  # one section edited: one sentence spoken, one chapter encoded
@@ -100,10 +122,14 @@ def test_corrupt_and_truncated_entries_are_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counter = Counter(monkeypatch)
+    cache_root = tmp_path / "cache"
+    # The voice's calibration first (its own render), so the pieces damaged below are the
+    # essay's: the calibration is cached apart from them.
+    render(write(tmp_path, "warm.md", "# Warm\n\nA first essay.\n"), settings(tmp_path))
+    calibration = set((cache_root / "pieces").rglob("*.pcm"))
     essay = write(tmp_path, "cached.md", book())
     original = render(essay, settings(tmp_path)).files["mp3"].read_bytes()
-    cache_root = tmp_path / "cache"
-    pieces = sorted((cache_root / "pieces").rglob("*.pcm"))
+    pieces = sorted(set((cache_root / "pieces").rglob("*.pcm")) - calibration)
     streams = sorted((cache_root / "chapters").rglob("*.bin"))
     pieces[0].write_bytes(pieces[0].read_bytes()[:-100])  # truncated
     damaged = bytearray(pieces[1].read_bytes())
@@ -111,6 +137,7 @@ def test_corrupt_and_truncated_entries_are_rebuilt(
     pieces[1].write_bytes(bytes(damaged))
     pieces[2].write_bytes(b"")  # emptied
     streams[0].write_bytes(streams[0].read_bytes()[:50])
+    forget_outputs(tmp_path)
     counter.reset()
     rebuilt = render(essay, settings(tmp_path))
     assert counter.encoded == 1  # the damaged chapter stream, and only it, encoded again
@@ -124,6 +151,7 @@ def test_corrupt_and_truncated_entries_are_rebuilt(
     flipped = bytearray(pieces[6].read_bytes())
     flipped[-3] ^= 0x01
     pieces[6].write_bytes(bytes(flipped))
+    forget_outputs(tmp_path)
     counter.reset()
     rebuilt = render(essay, settings(tmp_path))
     # Pieces 3-6 just damaged, and piece 1, whose flipped bit the first re-render never read
@@ -164,7 +192,7 @@ def test_cache_commands_and_environment(tmp_path: Path) -> None:
             "render",
             str(essay),
             "-o",
-            str(tmp_path / "o"),
+            str(tmp_path / "o2"),  # a new folder: in "o" the episode is up to date
             "--engine",
             "fake",
             "-q",
