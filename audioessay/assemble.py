@@ -143,9 +143,13 @@ def lay_out(narrated: NarratedSection, pauses: Pauses) -> ChapterLayout:
     return builder.finish(section.title, section.level, trailing, narrated.heading is not None)
 
 
-def lay_out_passage(utterances: tuple[Utterance, ...], pauses: Pauses) -> ChapterLayout:
-    """Utterances one after another with sentence pauses: the calibration passage."""
+def lay_out_passage(
+    paragraphs: tuple[tuple[Utterance, ...], ...], pauses: Pauses
+) -> ChapterLayout:
+    """Paragraphs of utterances with the essay's own pauses: the calibration passage."""
     builder = _ChapterBuilder(pauses)
-    for utterance in utterances:
-        builder.add(utterance, pauses.sentence)
-    return builder.finish("", 1, 0.0, False)
+    for p_index, paragraph in enumerate(paragraphs):
+        for s_index, utterance in enumerate(paragraph):
+            pause = pauses.sentence if s_index else pauses.paragraph
+            builder.add(utterance, pause, p_index)
+    return builder.finish("", 1, pauses.paragraph, False)

@@ -44,9 +44,9 @@ _CONTEXT = 16
 """Samples of context on each side of a block, so the resampling filter sees its neighbours."""
 _NEAR = 10 ** (-3 / 20)
 """Blocks whose sample peak is within 3 dB of the ceiling are oversampled."""
-GAIN_STEP_DB = 0.25
+GAIN_STEP_DB = 0.1
 """Gains are rounded to this step, so they do not depend on rounding noise in a measurement."""
-CORRECTION_DB = 0.35
+CORRECTION_DB = 0.4
 """An essay that measures further than this from the target is encoded again, corrected: the
 judges' tolerance is 0.5 LU, and our meter agrees with ffmpeg's to about 0.05."""
 LIMITER_PASSES = 4

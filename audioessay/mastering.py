@@ -16,28 +16,43 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .assemble import ChapterLayout, Repair
+from .assemble import ChapterLayout, Repair, lay_out_passage
 from .cache import Cache, content_key
-from .config import RenderSettings
+from .config import Pauses, RenderSettings
 from .encode import ENCODER_GAIN_DB, count_frames, encode_stream, encoder_identity
 from .engines import Samples
 from .errors import AudioEssayError, RenderInterruptedError
 from .loudness import LoudnessMeter, calibrated_gain, correction
-from .narrate import SAMPLE_RATE, Voicing
+from .narrate import SAMPLE_RATE, Utterance, Voicing
 from .work import Work
 
-CALIBRATION: tuple[str, ...] = (
-    "Every voice has a level of its own, and this passage is here to find it.",
-    "It is spoken once, measured, and never heard by anyone.",
-    "On a grey morning in March, the ferry left the harbour twelve minutes late.",
-    "Nobody seemed to mind; the gulls followed it out past the lighthouse, quarrelling.",
-    "Why should a sentence that asks a question sound any louder than one that answers it?",
-    "Numbers matter too: one hundred and forty-two, nineteen eighty-four, and seven.",
-    "She said the word quietly, then again, as if she were testing the floor of a bridge.",
-    "The library closes at six, but the reading room stays open until the lamps go out.",
+CALIBRATION: tuple[tuple[str, ...], ...] = (
+    (
+        "Every voice has a level of its own, and this passage is here to find it.",
+        "It is spoken once, measured, and never heard by anyone.",
+        "On a grey morning in March, the ferry left the harbour twelve minutes late.",
+        "Nobody seemed to mind; the gulls followed it out past the lighthouse, quarrelling.",
+    ),
+    (
+        "Why should a sentence that asks a question sound any louder than one that answers it?",
+        "Numbers matter too: one hundred and forty-two, nineteen eighty-four, and seven.",
+        "She said the word quietly, then again, as if she were testing the floor of a bridge.",
+        "The library closes at six, but the reading room stays open until the lamps go out.",
+    ),
 )
-"""The calibration passage (our own words): statements, a question, figures and clauses, so
-its loudness is the voice's typical loudness rather than that of one kind of sentence."""
+"""The calibration passage (our own words), in paragraphs laid out with the essay's pauses:
+statements, a question, figures and clauses, so its loudness is the voice's typical loudness
+rather than that of one kind of sentence."""
+CALIBRATION_LINES = tuple(line for paragraph in CALIBRATION for line in paragraph)
+
+
+def calibration_layout(utterances: tuple[Utterance, ...], pauses: Pauses) -> ChapterLayout:
+    """The spoken calibration passage laid out in its paragraphs."""
+    paragraphs, start = [], 0
+    for paragraph in CALIBRATION:
+        paragraphs.append(utterances[start : start + len(paragraph)])
+        start += len(paragraph)
+    return lay_out_passage(tuple(paragraphs), pauses)
 
 
 @dataclass(frozen=True)

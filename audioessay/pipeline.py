@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from .assemble import ChapterLayout, lay_out, lay_out_passage
+from .assemble import ChapterLayout, lay_out
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .coverage import check_coverage
@@ -41,7 +41,7 @@ from .files import (
     prepare_output_dir,
     staging,
 )
-from .mastering import CALIBRATION, EncodedChapter, Mastering
+from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
 from .model import Chapter, Cue, Episode, Essay, Progress, Structure
 from .narrate import SAMPLE_RATE, Narrator, Piece, Prelude, Voicing, completed, narrate
 from .pages import episode_page, write_assets
@@ -202,10 +202,10 @@ def _narrate_and_master(
         gain = pool.value(cached) if cached is not None else None
         for part in narrate(
             script, voicing, run.engine, run.cache, jobs=settings.jobs, progress=run.narrated,
-            cancel=run.cancel, work=run.work, prelude=CALIBRATION if cached is None else (),
+            cancel=run.cancel, work=run.work, prelude=CALIBRATION_LINES if cached is None else (),
         ):  # fmt: skip
             if isinstance(part, Prelude):
-                gain = pool.submit(master.calibrate, lay_out_passage(part.utterances, pauses))
+                gain = pool.submit(master.calibrate, calibration_layout(part.utterances, pauses))
                 continue
             assert gain is not None  # the prelude comes first
             layout = lay_out(part, pauses)

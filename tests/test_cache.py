@@ -14,7 +14,7 @@ from audioessay import RenderSettings, render
 from audioessay import mastering as pipeline_module
 from audioessay.cache import Cache
 from audioessay.engines.fake import FakeEngine
-from audioessay.mastering import CALIBRATION
+from audioessay.mastering import CALIBRATION_LINES
 
 from . import judges
 from .conftest import run_cli, write
@@ -87,7 +87,7 @@ def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.Mo
     # Each distinct text is spoken once: the voice's calibration passage (its first render with
     # this cache), title, opening, 8 headings, 8 first sentences, and SHARED, which all eight
     # sections share.
-    assert len(counter.spoken) == len(CALIBRATION) + 1 + 1 + SECTIONS + SECTIONS + 1
+    assert len(counter.spoken) == len(CALIBRATION_LINES) + 1 + 1 + SECTIONS + SECTIONS + 1
     assert counter.encoded == SECTIONS + 1
     original = first.files["mp3"].read_bytes()
 
