@@ -22,7 +22,7 @@ class Work:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.seconds: dict[str, float] = dict.fromkeys(STAGES, 0.0)
-        self.counts: dict[str, int] = {"synthesized": 0, "encoded": 0}
+        self.counts: dict[str, int] = {"synthesized": 0, "retried": 0, "encoded": 0}
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:

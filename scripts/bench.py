@@ -3,7 +3,7 @@
 The floor for an eSpeak NG voice is ``espeak-ng -w`` then ``lame`` (CBR 64 kb/s, 44.1 kHz,
 mono) on the same text; for piper it is piper's own command line speaking the same text on the
 same cores. For each render it prints wall seconds, the ratio to the floor, the peak memory of
-the whole process tree (the render and its voice workers, sampled every 20 ms) and the seconds
+the whole process tree (the render and its voice workers, sampled every 50 ms) and the seconds
 each stage took, summed over threads (``render --json``'s ``work``): parse, synthesis, DSP,
 encode, write. A regression shows which stage it is in.
 
@@ -82,13 +82,17 @@ def run(command: list[str], stdin: Path | None = None) -> tuple[float, float, st
         start = time.perf_counter()
         process = psutil.Popen(command, stdin=feed, stdout=out, stderr=subprocess.PIPE)
         peak = 0
-        while process.poll() is None:
+        while True:
             try:
                 tree = [process, *process.children(recursive=True)]
                 peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
             except psutil.Error:
                 pass
-            time.sleep(0.05)
+            try:  # returns the moment the command ends: the wall time is not rounded up
+                process.wait(timeout=0.05)
+                break
+            except psutil.TimeoutExpired:
+                continue
         elapsed = time.perf_counter() - start
         if process.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
@@ -145,7 +149,8 @@ def line(label: str, floor_s: float, m: Measured, target: float | None) -> str:
     ratio = m.seconds / floor_s
     verdict = "" if target is None else ("  ok" if ratio <= target else f"  OVER {target:.2f}x")
     stages = " ".join(f"{float(m.work.get(f'{s}_s', 0.0)):6.2f}" for s in STAGES)
-    counts = f"{int(m.work.get('synthesized', 0)):5d} {int(m.work.get('encoded', 0)):3d}"
+    counts = (f"{int(m.work.get('synthesized', 0)):5d} {int(m.work.get('retried', 0)):5d} "
+              f"{int(m.work.get('encoded', 0)):3d}")
     return (f"{label:34} {m.seconds:7.2f}s {ratio:6.2f}x {m.rss:6.0f} MB  {stages}  {counts}"
             f"{verdict}")
 
@@ -153,7 +158,7 @@ def line(label: str, floor_s: float, m: Measured, target: float | None) -> str:
 def header(title: str, floor_s: float) -> None:
     print(f"\n{title} (floor {floor_s:.2f}s)")
     print(f"{'render':34} {'wall':>8} {'ratio':>7} {'peak RSS':>9}  "
-          + " ".join(f"{s[:6]:>6}" for s in STAGES) + "  synth enc")
+          + " ".join(f"{s[:6]:>6}" for s in STAGES) + "  synth retry enc")
 
 
 def reference_runs(work: Path, jobs: int, engine: str) -> None:
@@ -401,8 +406,8 @@ def main() -> None:
             book_run(work, args.jobs, args.engine, args.book_words)
         if not args.skip_piper and REFERENCE.is_file():
             piper_run(work, args.jobs)
-    print("\nstages: seconds summed over threads (they overlap); synth/enc: pieces synthesized, "
-          "chapters encoded")
+    print("\nstages: seconds summed over threads (they overlap); synth/retry/enc: pieces "
+          "synthesized, failed attempts spoken again, chapters encoded")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from audioessay.engines import Speech, Voice, create_engine, engine_names
 from audioessay.engines.pyttsx3 import Pyttsx3Engine
 from audioessay.errors import EngineError
 from audioessay.loudness import LoudnessMeter, true_peak
-from audioessay.narrate import Narrator, split_for_voice
+from audioessay.narrate import ATTEMPTS, Narrator, split_for_voice
 
 from . import judges
 
@@ -63,7 +63,7 @@ def test_truncated_audio_is_detected_and_retried() -> None:
 def test_a_piece_that_keeps_failing_stops_the_render_naming_the_sentence() -> None:
     for engine in (Flaky(bad=99), Flaky(bad=99, raise_instead=True)):
         with pytest.raises(
-            EngineError, match=re.escape("failed 5 times on the sentence “The doomed sentence.”")
+            EngineError, match=re.escape(f"failed {ATTEMPTS} times on the sentence “The doomed sentence.”")
         ):
             Narrator(engine, 175).speak_piece("The doomed sentence.")
 
