@@ -23,11 +23,11 @@ ENCODER_GAIN_DB = 20 * math.log10(0.95)
 """LAME scales mono input by 0.95 (-0.45 dB), measured on a sine and on speech with ffmpeg's
 ebur128; the pipeline compensates, and the loudness test re-measures the encoded file."""
 QUALITY = 7
-"""LAME's ``-q 7``, chosen by measurement (``scripts/bench --lame-quality``): on nine minutes
-of eSpeak NG speech at 64 kb/s mono it encodes 2.6x faster than LAME's default ``-q 3`` (1.7 s
-against 4.5 s) and scores no worse on wideband PESQ (ITU-T P.862.2) against the source:
-4.35 against 4.19. For speech at podcast bit rates the slower psychoacoustic searches buy
-nothing measurable."""
+"""LAME's ``-q 7``, chosen by measurement (``scripts/bench --lame-quality``): on the reference
+essay at 64 kb/s mono it encodes about 2.4x faster than LAME's default ``-q 3`` (1.5 s against
+3.8 s for nine minutes) and scores no worse on wideband PESQ (ITU-T P.862.2) against the
+source: 4.35 against 4.19 for eSpeak NG, 4.55 against 4.56 for piper. For speech at podcast
+bit rates the slower psychoacoustic searches buy nothing measurable."""
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _RATES = (44100, 48000, 32000)
 
