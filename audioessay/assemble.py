@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-import numpy as np
-
 from .cache import Cache, content_key
 from .config import Pauses
 from .engines import Samples
@@ -25,7 +23,6 @@ Segment = Piece | int
 """A cached piece, or a silence given as its length in samples."""
 Repair = Callable[[Piece], Samples]
 """Speaks a piece again (and caches it) when its cached audio turns out to be damaged."""
-_SILENCE_BLOCK = SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -79,15 +76,6 @@ class ChapterLayout:
                     "render again"
                 )
             yield samples
-
-    def blocks(self, cache: Cache, repair: Repair) -> Iterator[Samples]:
-        """The chapter's samples as consecutive arrays, silence included (for measuring)."""
-        for item in self.audio(cache, repair):
-            if isinstance(item, int):
-                for start in range(0, item, _SILENCE_BLOCK):
-                    yield np.zeros(min(_SILENCE_BLOCK, item - start), dtype=np.float32)
-            else:
-                yield item
 
 
 class _ChapterBuilder:

@@ -157,14 +157,6 @@ def integrated_loudness(parts: Iterable[npt.NDArray[np.float64]], step: int) -> 
     return -0.691 + 10 * math.log10(gated.mean())
 
 
-def measure_steps(blocks: Iterable[Samples], rate: int) -> npt.NDArray[np.float64]:
-    """The 100 ms energy steps of a stretch of audio given as consecutive blocks."""
-    meter = LoudnessMeter(rate)
-    for block in blocks:
-        meter.feed(block)
-    return meter.steps
-
-
 def peak_envelope(samples: Samples, floor: float = 0.0) -> Samples:
     """Per-sample peak of the 4x oversampled signal, where the sample peak reaches ``floor``.
 

@@ -234,12 +234,12 @@ def _inputs_key(
     published: object,
 ) -> str:
     """A key of everything a render's bytes depend on: the parsed essay and its script (so
-    lexicons and speech rules are in it), the settings that change output (not ``jobs`` or
-    the cache, which never do), the voice, the art, the podcast's settings for the page, the
-    identity kept in the record, and this code itself."""
+    lexicons and speech rules are in it), the settings that change output (not ``jobs``, the
+    cache or the folder, which never change a byte), the voice, the art, the podcast's
+    settings for the page, the identity kept in the record, and this code itself."""
     import hashlib
 
-    relevant = replace(settings, jobs=0, cache_dir=None)
+    relevant = replace(settings, jobs=0, cache_dir=None, output_dir=Path())
     parts = [
         code_version(), repr(essay), repr(relevant), repr(script),
         [voicing.identity, voicing.voice, voicing.rate],
