@@ -24,8 +24,9 @@ import numpy as np
 from .engines import Samples
 from .errors import OutputError
 
-FORMAT_VERSION = 3
-"""Bump when the stored audio would differ for the same key (trimming, resampling, layout)."""
+FORMAT_VERSION = 4
+"""Bump when the stored audio would differ for the same key (trimming, resampling, layout,
+or a voice spoken differently: 4 is pyttsx3 without its primer utterance)."""
 ENV_VAR = "AUDIOESSAY_CACHE_DIR"
 _MAGIC = b"AEPC"
 _HEADER = struct.Struct("<4sIIQ32s")  # magic, format, sample rate, samples, blake2b-256 digest

@@ -31,11 +31,12 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 44100
 """The episode's sample rate; every piece is brought to it."""
-ATTEMPTS = 10
-"""pyttsx3 fails at random (no audio), and more often when the machine is busy: in 200 calls
-here 1.5 % failed on an idle machine and 8.5 % with both cores busy, as they are when chapters
-are encoded while later ones are spoken. Ten attempts make a lost piece vanishingly rare even
-then (8.5 % to the tenth power is 2e-11 a piece); a piece that fails ten times stops the render."""
+ATTEMPTS = 5
+"""A voice may fail at random, and the narrator cannot tell a piece it will speak next time
+from one it never will. pyttsx3 used to lose 15 % of its pieces to a race in its driver (see
+``engines._worker._Pyttsx3Speaker``); since that was mended, none in 600 calls here, idle or
+with both cores busy. Five attempts keep a rare failure from stopping a long book; a piece that
+fails five times stops the render with the sentence named."""
 _SILENCE_THRESHOLD = 10 ** (-50 / 20)
 _TRIM_MARGIN = int(0.010 * SAMPLE_RATE)
 """Audio kept beyond the first and last audible sample, so soft consonants are not clipped."""
