@@ -1,10 +1,16 @@
 """Audio pieces and pauses laid out on one timeline; chapter and cue positions fall out of it.
 
-Each chapter is laid out on its own (it is encoded as its own MP3 stream), as a list of cached
-pieces and silences in samples. Nothing here holds audio: a chapter's samples are read from
-the cache a piece at a time when it is measured or encoded, so memory does not grow with the
-length of the essay. Positions are kept in samples and only turned into seconds once the
-encoder has said how many frames each chapter really took.
+The unit of the timeline is a :class:`Block`: one utterance (a sentence, a title) and the pause
+after it, in samples. Each block is encoded as its own MP3 stream and cached under its own key,
+so an edited sentence re-encodes that sentence alone; the streams are joined in order, and a
+chapter is a run of blocks. Nothing here holds audio: a block's samples are read from the cache
+a piece at a time when it is measured or encoded, so memory does not grow with the essay.
+
+Each joint of two streams costs exactly one frame (1152 samples: LAME's delay of 1105 at the
+start of the next stream, and 47 of padding at the end of this one) when a block's length is a
+whole number of frames. So a block's pause is made that much shorter and rounded to whole
+frames: every pause is heard within half a frame (13 ms) of the one asked for, and positions
+are still computed from the frames actually written, never from PCM lengths.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from functools import cached_property
 
 from .cache import Cache, content_key
 from .config import Pauses
+from .encode import SAMPLES_PER_FRAME
 from .engines import Samples
 from .errors import AudioEssayError
 from .narrate import SAMPLE_RATE, NarratedSection, Piece, Utterance
@@ -23,11 +30,13 @@ Segment = Piece | int
 """A cached piece, or a silence given as its length in samples."""
 Repair = Callable[[Piece], Samples]
 """Speaks a piece again (and caches it) when its cached audio turns out to be damaged."""
+JOINT = SAMPLES_PER_FRAME
+"""Samples that joining two streams adds between them, for blocks of whole frames."""
 
 
 @dataclass(frozen=True)
 class SampleCue:
-    """A cue in samples from the start of its chapter's audio."""
+    """A cue in samples from the start of its block's audio."""
 
     start: int
     end: int
@@ -37,28 +46,24 @@ class SampleCue:
 
 
 @dataclass(frozen=True)
-class ChapterLayout:
-    """One chapter's audio as a list of segments, and the cues inside it."""
+class Block:
+    """One utterance and the pause after it: encoded, and cached, as a stream of its own."""
 
-    title: str
-    level: int
     segments: tuple[Segment, ...]
     cues: tuple[SampleCue, ...]
-    heading: bool = True
-    """Whether the chapter's title is spoken (not for the opening, which the intro names)."""
 
     @property
     def length(self) -> int:
-        """Length in samples."""
+        """Length in samples: a whole number of frames."""
         return sum(s if isinstance(s, int) else s.length for s in self.segments)
 
     @cached_property
     def key(self) -> str:
-        """Content key of the chapter's audio: its pieces and silences, in order."""
-        return content_key("chapter", [s if isinstance(s, int) else s.key for s in self.segments])
+        """Content key of the block's audio: its pieces and silences, in order."""
+        return content_key("block", [s if isinstance(s, int) else s.key for s in self.segments])
 
     def audio(self, cache: Cache, repair: Repair) -> Iterator[Samples | int]:
-        """The chapter's pieces (as samples) and silences (as lengths), in order.
+        """The block's pieces (as samples) and silences (as lengths), in order.
 
         A piece found damaged in the cache is spoken again by ``repair``; since voices are
         deterministic it must come back exactly as long as before.
@@ -78,35 +83,61 @@ class ChapterLayout:
             yield samples
 
 
+@dataclass(frozen=True)
+class ChapterLayout:
+    """One chapter's audio as a run of blocks."""
+
+    title: str
+    level: int
+    blocks: tuple[Block, ...]
+    heading: bool = True
+    """Whether the chapter's title is spoken (not for the opening, which the intro names)."""
+
+    def audio(self, cache: Cache, repair: Repair) -> Iterator[Samples | int]:
+        """Every block's audio in order, as one stretch (for measuring, not encoding)."""
+        for block in self.blocks:
+            yield from block.audio(cache, repair)
+
+
 class _ChapterBuilder:
-    """Places utterances one after another, with the pause asked for before each."""
+    """Places utterances one after another, each in a block that ends with the pause after it."""
 
     def __init__(self, pauses: Pauses) -> None:
         self.pauses = pauses
+        self.blocks: list[Block] = []
         self.segments: list[Segment] = []
         self.cues: list[SampleCue] = []
         self.position = 0
 
     def add(self, utterance: Utterance, pause_before: float, paragraph: int | None = None) -> None:
+        if self.segments:
+            self._close(pause_before)
         for index, piece in enumerate(utterance.pieces):
-            gap = pause_before if index == 0 else self.pauses.clause
-            if self.position:
-                self._silence(gap)
+            if index:
+                self._silence(round(self.pauses.clause * SAMPLE_RATE))
             start = self.position
             self.segments.append(piece)
             self.position += piece.length
-            text = utterance.cue_text(index)
-            self.cues.append(SampleCue(start, self.position, text, paragraph))
+            self.cues.append(SampleCue(start, self.position, utterance.cue_text(index), paragraph))
 
-    def _silence(self, seconds: float) -> None:
-        samples = round(seconds * SAMPLE_RATE)
+    def _silence(self, samples: int) -> None:
         if samples:
             self.segments.append(samples)
             self.position += samples
 
+    def _close(self, pause: float) -> None:
+        """End the block with ``pause``, less the joint, rounded to whole frames."""
+        frame = SAMPLES_PER_FRAME
+        wanted = self.position + round(pause * SAMPLE_RATE) - JOINT
+        length = max((wanted + frame // 2) // frame, -(-self.position // frame)) * frame
+        self._silence(length - self.position)
+        self.blocks.append(Block(tuple(self.segments), tuple(self.cues)))
+        self.segments, self.cues, self.position = [], [], 0
+
     def finish(self, title: str, level: int, trailing: float, heading: bool) -> ChapterLayout:
-        self._silence(trailing)
-        return ChapterLayout(title, level, tuple(self.segments), tuple(self.cues), heading)
+        if self.segments:
+            self._close(trailing)
+        return ChapterLayout(title, level, tuple(self.blocks), heading)
 
 
 def lay_out(narrated: NarratedSection, pauses: Pauses) -> ChapterLayout:
@@ -131,9 +162,7 @@ def lay_out(narrated: NarratedSection, pauses: Pauses) -> ChapterLayout:
     return builder.finish(section.title, section.level, trailing, narrated.heading is not None)
 
 
-def lay_out_passage(
-    paragraphs: tuple[tuple[Utterance, ...], ...], pauses: Pauses
-) -> ChapterLayout:
+def lay_out_passage(paragraphs: tuple[tuple[Utterance, ...], ...], pauses: Pauses) -> ChapterLayout:
     """Paragraphs of utterances with the essay's own pauses: the calibration passage."""
     builder = _ChapterBuilder(pauses)
     for p_index, paragraph in enumerate(paragraphs):

@@ -1,4 +1,4 @@
-"""A content-addressed cache of synthesized pieces, chapter loudness and encoded chapters.
+"""A content-addressed cache of synthesized pieces, the voice's gain and encoded blocks.
 
 Keys are hashes of everything that decides the content (for a piece: format version, engine
 identity, voice, rate and the exact text), so an entry never needs invalidating. Every entry is
@@ -58,7 +58,8 @@ class CacheInfo:
 
 
 class Cache:
-    """Files under one directory: ``pieces/``, ``loudness/`` and ``chapters/``."""
+    """Files under one directory: ``pieces/`` (audio), ``loudness/`` (each voice's gain),
+    ``streams/`` (each block's MP3 stream) and ``facts/`` (its frame count and loudness)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -176,7 +177,7 @@ class Cache:
     def clear(self) -> CacheInfo:
         """Delete every entry; return what was there."""
         before = self.info()
-        for kind in ("pieces", "loudness", "chapters"):
+        for kind in ("pieces", "loudness", "facts", "streams", "chapters"):  # chapters/: before 0.1
             shutil.rmtree(self.root / kind, ignore_errors=True)
         return before
 

@@ -1,14 +1,16 @@
-"""Mastering: the episode's gain, then every chapter limited and encoded once, and cached.
+"""Mastering: the episode's gain, then every block limited and encoded once, and cached.
 
 The gain is settled on the voice's calibration passage before the first chapter is encoded
 (why: :mod:`audioessay.loudness`), so each chapter is encoded as soon as it has been spoken,
-while later chapters are still being synthesized. A chapter's encoded stream is cached under a
-key made of its audio, the gain, the ceiling and the encoder: an unchanged chapter is never
-encoded again, and an edit re-encodes only the chapters whose audio it changed.
+while later chapters are still being synthesized. Each block (an utterance and its pause, see
+:mod:`audioessay.assemble`) is encoded as a stream of its own and cached under a key made of
+its audio, the gain, the ceiling and the encoder, beside its frame count and loudness: an
+unchanged block is never encoded again, and an edited sentence re-encodes that sentence alone.
 """
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,13 +18,19 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .assemble import ChapterLayout, Repair, lay_out_passage
+from .assemble import Block, ChapterLayout, Repair, lay_out_passage
 from .cache import Cache, content_key
 from .config import Pauses, RenderSettings
-from .encode import ENCODER_GAIN_DB, count_frames, encode_stream, encoder_identity
+from .encode import (
+    ENCODER_GAIN_DB,
+    SAMPLES_PER_FRAME,
+    count_frames,
+    encode_stream,
+    encoder_identity,
+)
 from .engines import Samples
 from .errors import AudioEssayError, RenderInterruptedError
-from .loudness import LoudnessMeter, calibrated_gain, correction
+from .loudness import LoudnessMeter, calibrated_gain, correction, integrated_loudness
 from .narrate import SAMPLE_RATE, Utterance, Voicing
 from .work import Work
 
@@ -55,12 +63,16 @@ def calibration_layout(utterances: tuple[Utterance, ...], pauses: Pauses) -> Cha
     return lay_out_passage(tuple(paragraphs), pauses)
 
 
+_FACTS = struct.Struct("<I")
+"""A block's ``facts`` entry: its frame count, then its loudness steps as float64."""
+
+
 @dataclass(frozen=True)
 class EncodedChapter:
-    """A chapter's cached MP3 stream, how many frames it holds, and its loudness."""
+    """A chapter's cached block streams, how many frames each holds, and its loudness."""
 
-    key: str
-    frames: int
+    keys: tuple[str, ...]
+    frames: tuple[int, ...]
     steps: npt.NDArray[np.float64]
     """100 ms loudness steps of exactly what LAME was given (after gain and limiter)."""
 
@@ -82,6 +94,8 @@ class Mastering:
         self.repair = repair
         self.cancel = cancel
         self.work = work
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self.target = settings.loudness - ENCODER_GAIN_DB
         """The loudness LAME is given; LAME's own gain brings the file to the setting."""
         self._calibration_key = content_key(
@@ -103,29 +117,48 @@ class Mastering:
         return gain
 
     def encode(self, layout: ChapterLayout, gain: float) -> EncodedChapter:
-        """The chapter limited and encoded at ``gain``: from the cache when nothing changed."""
-        settings = self.settings
-        key = content_key(
-            "stream", layout.key, gain, settings.true_peak, encoder_identity(settings.bitrate)
+        """The chapter's blocks limited and encoded at ``gain``; from the cache when unchanged."""
+        identity = (gain, self.settings.true_peak, encoder_identity(self.settings.bitrate))
+        keys, frames, steps = [], [], []
+        for block in layout.blocks:
+            key = content_key("stream", block.key, *identity)
+            with self._claim(key):  # a block two chapters share is encoded once, not twice
+                facts = self.cache.load_blob("facts", key)
+                if facts is None or self.cache.load_blob("streams", key) is None:  # checksummed
+                    facts = self._encode(block, key, gain)
+            keys.append(key)
+            frames.append(_FACTS.unpack_from(facts)[0])
+            steps.append(np.frombuffer(facts, dtype="<f8", offset=_FACTS.size))
+        return EncodedChapter(tuple(keys), tuple(frames), np.concatenate(steps))
+
+    def _claim(self, key: str) -> threading.Lock:
+        """The lock of one stream key, so that two threads never encode the same block."""
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _encode(self, block: Block, key: str, gain: float) -> bytes:
+        """Limit, measure and encode one block; cache its stream and its facts."""
+        meter = LoudnessMeter(SAMPLE_RATE)
+        stream = encode_stream(
+            self._audio(block),
+            self.settings.bitrate,
+            SAMPLE_RATE,
+            gain_db=gain,
+            ceiling_db=self.settings.true_peak,
+            meter=meter,
+            work=self.work,
         )
-        stream = self.cache.load_blob("chapters", key)
-        steps = self.cache.load_blob("loudness", key)
-        if stream is None or steps is None:
-            meter = LoudnessMeter(SAMPLE_RATE)
-            stream = encode_stream(
-                self._audio(layout),
-                settings.bitrate,
-                SAMPLE_RATE,
-                gain_db=gain,
-                ceiling_db=settings.true_peak,
-                meter=meter,
-                work=self.work,
+        self.work.count("encoded")
+        frames = count_frames(stream)
+        if frames * SAMPLES_PER_FRAME != block.length + SAMPLES_PER_FRAME:
+            raise AudioEssayError(
+                f"the MP3 encoder wrote {frames} frames for {block.length} samples, not one "
+                "frame more than the block: the encoder's delay has changed"
             )
-            self.work.count("encoded")
-            steps = meter.steps.astype("<f8").tobytes()
-            self.cache.store_blob("chapters", key, stream)
-            self.cache.store_blob("loudness", key, steps)
-        return EncodedChapter(key, count_frames(stream), np.frombuffer(steps, dtype="<f8"))
+        facts = _FACTS.pack(frames) + meter.steps.astype("<f8").tobytes()
+        self.cache.store_blob("streams", key, stream)
+        self.cache.store_blob("facts", key, facts)
+        return facts
 
     def correction(self, chapters: list[EncodedChapter], gain: float) -> float | None:
         """A new gain if the essay, as encoded, missed the target (see :mod:`.loudness`)."""
@@ -133,21 +166,20 @@ class Mastering:
 
     def loudness(self, chapters: list[EncodedChapter]) -> float:
         """The episode's integrated loudness as encoded (LUFS, after LAME's own gain)."""
-        from .loudness import integrated_loudness
-
         return integrated_loudness([c.steps for c in chapters], SAMPLE_RATE // 10) + ENCODER_GAIN_DB
 
-    def stream(self, chapter: EncodedChapter) -> bytes:
-        """An encoded chapter stream, which must still be in the cache."""
-        stream = self.cache.load_blob("chapters", chapter.key)
-        if stream is None:
-            raise AudioEssayError(
-                "an encoded chapter vanished from the cache during the render; render again"
-            )
-        return stream
+    def streams(self, chapter: EncodedChapter) -> Iterator[bytes]:
+        """A chapter's encoded block streams, which must still be in the cache."""
+        for key in chapter.keys:
+            stream = self.cache.load_blob("streams", key)
+            if stream is None:
+                raise AudioEssayError(
+                    "an encoded stream vanished from the cache during the render; render again"
+                )
+            yield stream
 
-    def _audio(self, layout: ChapterLayout) -> Iterator[Samples | int]:
-        """The layout's pieces and silences, stopping between two once the render is cancelled."""
+    def _audio(self, layout: ChapterLayout | Block) -> Iterator[Samples | int]:
+        """The pieces and silences, stopping between two once the render is cancelled."""
         for item in layout.audio(self.cache, self.repair):
             if self.cancel.is_set():
                 raise RenderInterruptedError

@@ -144,7 +144,7 @@ def _render(
                 write_tags(mp3, essay.metadata, chapters, duration, describe(essay), art)
                 with mp3.open("ab") as out:
                     for chapter in encoded:
-                        out.write(master.stream(chapter))
+                        out.writelines(master.streams(chapter))
                 chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
                 stage.write(files["chapters"], chapters_json)
                 stage.write(files["vtt"], format_vtt(cues))
@@ -198,6 +198,7 @@ def _narrate_and_master(
     settings, pauses = run.settings, run.settings.pauses
     cached = master.cached_gain()
     layouts: list[ChapterLayout] = []
+    distinct: set[str] = set()
     with _Mastering(settings.jobs, run.cancel) as pool:
         gain = pool.value(cached) if cached is not None else None
         for part in narrate(
@@ -210,6 +211,9 @@ def _narrate_and_master(
             assert gain is not None  # the prelude comes first
             layout = lay_out(part, pauses)
             layouts.append(layout)
+            fresh = {block.key for block in layout.blocks} - distinct
+            distinct |= fresh
+            run.work.count("blocks", len(fresh))  # the distinct streams the episode is made of
             pool.chapter(partial(master.encode, layout), gain)
         encoded = pool.results(run.encoded(len(layouts)))
         settled = gain.result() if gain is not None else 0.0
@@ -394,31 +398,26 @@ class _Mastering:
 
 
 def place(
-    layouts: list[ChapterLayout], frames: list[int]
+    layouts: list[ChapterLayout], frames: list[tuple[int, ...]]
 ) -> tuple[list[Chapter], list[Cue], float]:
-    """Chapter and cue times in seconds, from each chapter stream's frame count."""
+    """Chapter and cue times in seconds, from the frames each block's stream holds."""
     chapters: list[Chapter] = []
     cues: list[Cue] = []
     start = 0
-    for index, (layout, count) in enumerate(zip(layouts, frames, strict=True)):
-        end = start + count * SAMPLES_PER_FRAME
+    for index, (layout, counts) in enumerate(zip(layouts, frames, strict=True)):
+        chapter_start = start
+        for block, count in zip(layout.blocks, counts, strict=True):
+            offset = start + ENCODER_DELAY  # each stream starts with the encoder's delay
+            cues.extend(
+                Cue((offset + c.start) / SAMPLE_RATE, (offset + c.end) / SAMPLE_RATE, c.text,
+                    index, c.paragraph)
+                for c in block.cues
+            )  # fmt: skip
+            start += count * SAMPLES_PER_FRAME
         chapters.append(
-            Chapter(
-                layout.title, layout.level, start / SAMPLE_RATE, end / SAMPLE_RATE, layout.heading
-            )
-        )
-        offset = start + ENCODER_DELAY
-        cues.extend(
-            Cue(
-                (offset + c.start) / SAMPLE_RATE,
-                (offset + c.end) / SAMPLE_RATE,
-                c.text,
-                index,
-                c.paragraph,
-            )
-            for c in layout.cues
-        )
-        start = end
+            Chapter(layout.title, layout.level, chapter_start / SAMPLE_RATE, start / SAMPLE_RATE,
+                    layout.heading)
+        )  # fmt: skip
     return chapters, cues, start / SAMPLE_RATE
 
 

@@ -3,7 +3,7 @@
 Stages overlap (chapters are encoded while later ones are spoken), so a stage's seconds are
 summed over the threads that ran it: they show where the time goes, and ``scripts/bench``
 prints them so that a regression shows which stage it is in. The counts (pieces synthesized,
-chapters encoded) are what the tests assert on; they never assert times.
+distinct blocks in the episode, blocks encoded) are what the tests assert on; they never assert times.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Work:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.seconds: dict[str, float] = dict.fromkeys(STAGES, 0.0)
-        self.counts: dict[str, int] = {"synthesized": 0, "retried": 0, "encoded": 0}
+        self.counts: dict[str, int] = {"synthesized": 0, "retried": 0, "blocks": 0, "encoded": 0}
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:

@@ -40,7 +40,7 @@ def book(edit: int | None = None) -> str:
 
 
 class Counter:
-    """Counts engine calls and chapter encodings by wrapping the real functions."""
+    """Counts engine calls and block encodings by wrapping the real functions."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.spoken: list[str] = []
@@ -88,7 +88,8 @@ def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.Mo
     # this cache), title, opening, 8 headings, 8 first sentences, and SHARED, which all eight
     # sections share.
     assert len(counter.spoken) == len(CALIBRATION_LINES) + 1 + 1 + SECTIONS + SECTIONS + 1
-    assert counter.encoded == SECTIONS + 1
+    # Every distinct block once (SHARED and the chapter's pause are one block in sections 1-7).
+    assert counter.encoded == first.work["blocks"] == 20
     original = first.files["mp3"].read_bytes()
 
     counter.reset()  # unchanged: nothing is spoken, encoded or even written again
@@ -102,11 +103,13 @@ def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.Mo
     assert counter.spoken == [] and counter.encoded == 0 and "unchanged" not in again.work
     assert again.files["mp3"].read_bytes() == original
 
-    counter.reset()  # one section edited: one sentence spoken, one chapter encoded
+    counter.reset()  # one section edited: one sentence spoken, two short blocks encoded
     essay.write_text(book(edit=5))
     edited = render(essay, settings(tmp_path))
     assert counter.spoken == ["This sentence was edited."]
-    assert counter.encoded == 1
+    # The new sentence, and SHARED before it, which is now followed by a sentence's pause
+    # instead of the chapter's: a block holds its utterance and the pause after it.
+    assert counter.encoded == 2
     judges.check_episode(
         edited.files["mp3"], ["A Cached Essay"] + [f"Section {n}" for n in range(1, 9)]
     )
@@ -130,7 +133,7 @@ def test_corrupt_and_truncated_entries_are_rebuilt(
     essay = write(tmp_path, "cached.md", book())
     original = render(essay, settings(tmp_path)).files["mp3"].read_bytes()
     pieces = sorted(set((cache_root / "pieces").rglob("*.pcm")) - calibration)
-    streams = sorted((cache_root / "chapters").rglob("*.bin"))
+    streams = sorted((cache_root / "streams").rglob("*.bin"))
     pieces[0].write_bytes(pieces[0].read_bytes()[:-100])  # truncated
     damaged = bytearray(pieces[1].read_bytes())
     damaged[-1] ^= 0xFF  # one flipped bit in the audio
@@ -140,10 +143,10 @@ def test_corrupt_and_truncated_entries_are_rebuilt(
     forget_outputs(tmp_path)
     counter.reset()
     rebuilt = render(essay, settings(tmp_path))
-    assert counter.encoded == 1  # the damaged chapter stream, and only it, encoded again
+    assert counter.encoded == 1  # the damaged block's stream, and only it, encoded again
     # With every stream and loudness entry gone, each piece is read, and the damaged ones
     # (found at narration by their size, or when read by their checksum) are spoken again.
-    for kind in ("chapters", "loudness"):
+    for kind in ("streams", "facts", "loudness"):
         for entry in (cache_root / kind).rglob("*.bin"):
             entry.unlink()
     for piece, data in zip(pieces[3:6], [b"", b"x", b"AEPC"], strict=True):

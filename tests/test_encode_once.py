@@ -39,7 +39,8 @@ def test_each_chapter_is_encoded_once_and_an_edit_re_encodes_one(tmp_path: Path)
     cache = ["--cache-dir", str(tmp_path / "cache"), "--engine", "espeak"]
     cold = render_cli(essay, tmp_path / "out", *cache, "-j", "2")
     assert len(cold["chapters"]) == CHAPTERS
-    assert cold["work"]["encoded"] == CHAPTERS  # the limiter was settled before LAME ran
+    # Each block (an utterance and its pause) encoded once: the limiter was settled before LAME.
+    assert cold["work"]["encoded"] == cold["work"]["blocks"] > CHAPTERS
     first = Path(cold["mp3"]).read_bytes()
 
     again = render_cli(essay, tmp_path / "out", *cache, "-j", "2")
@@ -49,7 +50,7 @@ def test_each_chapter_is_encoded_once_and_an_edit_re_encodes_one(tmp_path: Path)
     essay.write_text(edited(essay.read_text(encoding="utf-8")), encoding="utf-8")
     warm = render_cli(essay, tmp_path / "out", *cache, "-j", "2")
     assert warm["work"]["synthesized"] == 1  # the edited sentence and nothing else
-    assert warm["work"]["encoded"] == 1  # its chapter alone: the gain did not move
+    assert warm["work"]["encoded"] == 1  # its block alone: the gain did not move
     # The same bytes as a cold render of the edited essay, with one job and an empty cache.
     fresh = render_cli(
         essay, tmp_path / "fresh", "--cache-dir", str(tmp_path / "c2"), "--engine", "espeak",
@@ -73,7 +74,7 @@ def test_the_limiter_takes_loudness_and_the_chapter_is_still_encoded_once(tmp_pa
     assert peak + (-19.0 - integrated) > -1.0  # plain gain would break the ceiling
 
     episode = render_cli(essay, tmp_path / "out", "--engine", "espeak", "--no-cache")
-    assert episode["work"]["encoded"] == len(episode["chapters"])
+    assert episode["work"]["encoded"] == episode["work"]["blocks"]
     loudness, true_peak = judges.ebur128(Path(episode["mp3"]))
     assert abs(loudness - -19.0) <= 0.5, loudness
     assert true_peak <= -1.0, true_peak
@@ -100,7 +101,7 @@ def test_an_essay_far_from_the_voices_level_is_corrected(tmp_path: Path) -> None
         parts += [f"## Part {n}", "", "One word. Two words here.", "", "Then three more.", ""]
     essay = write(tmp_path, "fragments.md", "\n".join(parts))
     episode = render_cli(essay, tmp_path / "out", "--engine", "fake", "--no-cache")
-    assert episode["work"]["encoded"] == 2 * len(episode["chapters"])
+    assert episode["work"]["encoded"] == 2 * episode["work"]["blocks"]
     loudness, _ = judges.ebur128(Path(episode["mp3"]))
     assert abs(loudness - -19.0) <= 0.5, loudness
 

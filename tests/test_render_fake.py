@@ -1,8 +1,10 @@
 """Fast tier: whole renders on the deterministic fake engine, with exact expected times.
 
 The fake engine speaks every word as exactly 11025 samples at 240 words per minute, so every
-chapter length below is computed by hand; LAME writes ceil(n / 1152) + 1 frames for n samples.
-The third-party judges then check the files the render wrote.
+chapter length below is computed by hand. Each utterance and the pause after it is a stream of
+its own: its speech, then its pause less the one frame a joint adds, rounded to whole frames of
+1152 samples; LAME writes n / 1152 + 1 frames for it. The third-party judges then check the
+files the render wrote.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ Only one sentence.
 """
 
 
-def frames(samples: int) -> int:
-    return math.ceil(samples / 1152) + 1
+def frames(speech: int, pause: int) -> int:
+    """Frames of one block's stream: ``speech`` samples, then ``pause``, less a frame, rounded."""
+    whole = max(round((speech + pause - 1152) / 1152), math.ceil(speech / 1152))
+    return whole + 1
 
 
 def fake(tmp_path: Path, **changes: object) -> RenderSettings:
@@ -57,21 +61,27 @@ def test_exact_chapter_and_cue_times(tmp_path: Path) -> None:
     )
     # "Tones. By Tester." | title | "First sentence here." | sentence | "Second one." |
     # paragraph | "Another paragraph." | chapter pause
-    first = 3 * WORD + title + 3 * WORD + sentence + 2 * WORD + paragraph + 2 * WORD + chapter
+    blocks = [
+        frames(3 * WORD, title), frames(3 * WORD, sentence), frames(2 * WORD, paragraph),
+        frames(2 * WORD, chapter),
+    ]  # fmt: skip
     # "Part Two." | title | "Only one sentence." | closing pause
-    second = 2 * WORD + title + 3 * WORD + paragraph
-    assert (first, second) == (266805, 130095)
-    start2 = frames(first) * 1152 / RATE
-    end = (frames(first) + frames(second)) * 1152 / RATE
+    blocks2 = [frames(2 * WORD, title), frames(3 * WORD, paragraph)]
+    assert (blocks, blocks2) == ([67, 42, 46, 77], [57, 56])
+    starts = [sum(blocks[:i]) * 1152 for i in range(len(blocks))]
+    start2 = sum(blocks) * 1152 / RATE
+    end = (sum(blocks) + sum(blocks2)) * 1152 / RATE
     assert [(c.title, c.level) for c in episode.chapters] == [("Tones", 1), ("Part Two", 2)]
     assert episode.chapters[0].start == 0
     assert episode.chapters[1].start == pytest.approx(start2, abs=1e-9)
     assert episode.duration == pytest.approx(end, abs=1e-9)
 
-    delay = 1105
+    delay = 1105  # each stream's first sample is decoded after LAME's delay
     expected_cues = [
-        (0, 3 * WORD, "Tones. By Tester."),
-        (3 * WORD + title, 6 * WORD + title, "First sentence here."),
+        (starts[0], starts[0] + 3 * WORD, "Tones. By Tester."),
+        (starts[1], starts[1] + 3 * WORD, "First sentence here."),
+        (starts[2], starts[2] + 2 * WORD, "Second one."),
+        (starts[3], starts[3] + 2 * WORD, "Another paragraph."),
     ]
     for (start, stop, text), cue in zip(expected_cues, episode.cues, strict=False):
         assert cue.text == text
@@ -79,7 +89,10 @@ def test_exact_chapter_and_cue_times(tmp_path: Path) -> None:
         assert cue.end == pytest.approx((stop + delay) / RATE, abs=1e-9)
     heading = episode.cues[4]
     assert heading.text == "Part Two."
-    assert heading.start == pytest.approx((frames(first) * 1152 + delay) / RATE, abs=1e-9)
+    assert heading.start == pytest.approx((sum(blocks) * 1152 + delay) / RATE, abs=1e-9)
+    # Every pause is heard within half a frame of the one asked for.
+    heard = episode.cues[2].start - episode.cues[1].end
+    assert abs(heard - p.sentence) <= 576 / RATE
 
     # The judges agree, to the millisecond.
     probe = judges.ffprobe(episode.files["mp3"])

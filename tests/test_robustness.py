@@ -133,7 +133,7 @@ def test_kill_9_leaves_previous_outputs_or_none_and_resumes(tmp_path: Path) -> N
 
     # Killed while the new MP3 is being written: the previous complete files stay.
     essay.write_text(essay.read_text().replace("number 3.", "number 3, now edited.", 1))
-    for kind in ("chapters", "loudness"):  # make the final stage long enough to catch
+    for kind in ("streams", "facts", "loudness"):  # make the final stage long enough to catch
         for entry in (cache / kind).rglob("*.bin"):
             entry.unlink()
     process = cli(*args)
