@@ -144,7 +144,7 @@ def render(
 
     from .cache import default_cache_dir
     from .config import Pauses
-    from .pipeline import render as render_episode
+    from .freshness import recorded
 
     settings, explicit = _settings(engine, voice, rate, lexicon, skip_citations, headings, skip)
     settings = replace(
@@ -170,9 +170,12 @@ def render(
     with _errors(), _interruptible(), _Reporter(quiet) as reporter:
         for source in sources:
             try:
-                episode = render_episode(
-                    source, settings, explicit, reporter.for_source(source.name)
-                )
+                episode = recorded(source, settings, explicit)
+                if episode is None:  # the pipeline is imported only when there is work to do
+                    from .pipeline import render as render_episode
+
+                    progress = reporter.for_source(source.name)
+                    episode = render_episode(source, settings, explicit, progress)
             except AudioEssayError as exc:
                 if _state["debug"]:
                     raise
@@ -398,7 +401,7 @@ def _fail(message: str) -> None:
 def _expand(paths: list[Path]) -> list[Path]:
     """Files as given; a directory as every .md and .txt file under it, in sorted order."""
     from .errors import InputError
-    from .parse import MARKDOWN_SUFFIXES
+    from .files import MARKDOWN_SUFFIXES
 
     suffixes = MARKDOWN_SUFFIXES | {".txt"}
     sources: list[Path] = []

@@ -14,6 +14,7 @@ import tempfile
 import tomllib
 import unicodedata
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,43 @@ _MAX_SLUG = 80
 RESERVED_SLUGS = frozenset(["index", "feed", "cover", "audioessay", "podcast"])
 """Names of the podcast's own files (index.html, feed.xml, cover.png, audioessay.css,
 podcast.toml): an essay called "Index" must not write its page over the podcast's."""
+
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
+"""Essays read as Markdown; every other file is read as plain text. (Here, not in ``parse``,
+so that finding essays in a folder does not import the parsers.)"""
+
+_READS: ContextVar[dict[str, str | None] | None] = ContextVar("audioessay_reads", default=None)
+
+
+@contextlib.contextmanager
+def watching() -> Iterator[dict[str, str | None]]:
+    """Collect every input file read, or looked for, inside the block: path to SHA-256 (None
+    for a file looked for and absent). A render keeps them in its record, so that the next
+    render of the same essay can tell it is up to date before it parses anything."""
+    reads: dict[str, str | None] = {}
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
+
+
+def noticed(path: Path) -> None:
+    """Note that the render depends on ``path`` (its content, or that it does not exist)."""
+    reads = _READS.get()
+    if reads is not None:
+        reads[str(path.absolute())] = file_digest(path)
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a file's bytes; None if there is no file there."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as exc:
+        return f"unreadable: {exc.errno}"
 
 
 def short_hash(text: str) -> str:
@@ -234,6 +272,7 @@ def process_alive(pid: int) -> bool:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML settings file as data, or a :class:`SettingsError` naming the file."""
+    noticed(path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -40,7 +40,9 @@ from .files import (
     episode_slug,
     prepare_output_dir,
     staging,
+    watching,
 )
+from .freshness import recorded, request_key
 from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
 from .model import Chapter, Cue, Episode, Essay, Progress, Structure
 from .narrate import SAMPLE_RATE, Narrator, Piece, Prelude, Voicing, completed, narrate
@@ -48,7 +50,7 @@ from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
 from .project import Project, build_lexicon, find_project
-from .record import claim_slug, stable_identity, unchanged, write_record
+from .record import Inputs, claim_slug, stable_identity, unchanged, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
 from .tags import check_chapter_limits, read_cover, write_tags
@@ -73,16 +75,37 @@ def render(
     ``explicit`` names the settings the user gave on the command line, which win over the
     essay's front matter. Setting ``cancel`` from another thread stops the render promptly.
     """
-    # Read and parse; settings: defaults < audioessay.toml < front matter < flags.
     work = work or Work()
+    # The same command on files that have not changed: the episode there is the answer, known
+    # from its record before anything is parsed.
     with work.timed("parse"):
-        essay, settings, script = prepare(source, settings, explicit)
+        fresh = recorded(source, settings, explicit)
+    if fresh is not None:
+        return replace(fresh, work={**fresh.work, **work.summary()})
+    with watching() as reads:  # every input file read from here on goes into the record
+        return _checked_render(source, settings, explicit, progress, cancel, work, reads)
+
+
+def _checked_render(
+    source: Path,
+    given: RenderSettings,
+    explicit: frozenset[str],
+    progress: Callable[[Progress], None] | None,
+    cancel: threading.Event | None,
+    work: Work,
+    reads: dict[str, str | None],
+) -> Episode:
+    """Parse, check everything that can be refused, claim the slug, then render."""
+    # Read and parse; settings: defaults < audioessay.toml < front matter < flags.
+    with work.timed("parse"):
+        essay, settings, script = prepare(source, given, explicit)
     # Everything that can be refused is checked before any output folder exists or any audio
     # is made: the voice, the cover art, the limits of the tags, a writable folder.
     voicing = _voicing(settings)
     cover = settings.cover or essay.metadata.image
     art = read_cover(cover) if cover is not None else None
     check_chapter_limits(len(essay.sections))
+    request = request_key(source, given, explicit, (voicing.identity, voicing.voice, voicing.rate))
     created = not settings.output_dir.exists()
     out_dir = prepare_output_dir(settings.output_dir)
     try:
@@ -91,7 +114,7 @@ def render(
         with claim_slug(out_dir, wanted, source, essay.metadata.title) as slug:
             return _render(
                 essay, settings, script, voicing, art, out_dir, slug, wanted, progress, cancel,
-                work,
+                work, request, reads,
             )  # fmt: skip
     except BaseException:
         if created:  # a folder this render made is removed again if nothing else is in it
@@ -113,8 +136,12 @@ def _render(
     progress: Callable[[Progress], None] | None,
     cancel: threading.Event | None,
     work: Work,
+    request: str,
+    reads: dict[str, str | None],
 ) -> Episode:
-    """The render proper, once the essay has its checked settings and its own slug."""
+    """The render proper, once the essay has its checked settings and its own slug.
+
+    ``request`` and ``reads`` go into the record for the next render (:mod:`.freshness`)."""
     source = essay.source
     files = {
         "mp3": out_dir / f"{slug}.mp3",
@@ -181,7 +208,8 @@ def _render(
                 stage.write(files["html"], episode_page(episode, podcast, mp3.stat().st_size))
             # Last, the record, with every file's size and hash: its presence means the set
             # is whole.
-            write_record(episode, inputs)
+            voiced = (settings.engine, settings.voice, settings.rate)
+            write_record(episode, Inputs(inputs, request, tuple(reads.items()), voiced))
     loudness = round(master.loudness(encoded), 2)
     return replace(episode, work={**work.summary(), "loudness_lufs": loudness})
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import SettingsError
-from .files import read_toml, write_atomic
+from .files import noticed, read_toml, write_atomic
 from .language import is_language_tag
 from .model import Episode
 
@@ -161,6 +161,7 @@ def _remember_base_url(path: Path, base_url: str) -> None:
 def read_podcast(directory: Path) -> Podcast | None:
     """The folder's podcast settings if it has a valid ``podcast.toml``, else None."""
     path = directory / SETTINGS_FILE
+    noticed(path)
     if not path.is_file():
         return None
     try:

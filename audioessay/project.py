@@ -16,7 +16,7 @@ from pathlib import Path
 import platformdirs
 
 from .errors import SettingsError
-from .files import read_toml
+from .files import noticed, read_toml
 from .model import EssaySettings
 from .parse import essay_settings
 from .speech.lexicon import Lexicon, lexicon_from_table, load_lexicon
@@ -34,6 +34,7 @@ def config_dir() -> Path:
 def user_lexicon() -> Path | None:
     """The user-wide default lexicon, if there is one."""
     path = config_dir() / USER_LEXICON
+    noticed(path)
     return path if path.is_file() else None
 
 
@@ -50,6 +51,7 @@ def find_project(essay: Path) -> Project:
     """The nearest ``audioessay.toml`` at or above the essay's folder (empty if none)."""
     for folder in [essay.resolve().parent, *essay.resolve().parents]:
         path = folder / PROJECT_FILE
+        noticed(path)  # an audioessay.toml made later, in any of these folders, counts too
         if path.is_file():
             return load_project(path)
     return Project()

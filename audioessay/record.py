@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
-from .files import locked, process_alive, short_hash, write_atomic
+from .files import file_digest, locked, process_alive, short_hash, write_atomic
 from .model import Chapter, Cue, Episode, Metadata
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ RECORD_VERSION = 2
 UNCHECKED = frozenset(["html"])
 """Outputs that feed builds rewrite after the render (the page), so no hash can hold them."""
 CLAIM_SUFFIX = ".claim"
+SOURCES = ".audioessay-sources"
+"""A hidden folder beside the episodes: for each essay rendered there, the slug of its episode,
+so a re-render can find its record before parsing the essay (which gives the slug)."""
 EPISODE_NAMESPACE = uuid.UUID("5d0c8a4e-6b1f-5c39-9a57-6f1d2e0b7c11")
 """Namespace of derived episode GUIDs (our own; any fixed UUID would do, it must never change)."""
 
@@ -165,14 +168,36 @@ class FileFacts:
         return cls(path.stat().st_size, digest.hexdigest())
 
 
-def write_record(episode: Episode, inputs: str = "") -> Path:
+@dataclass(frozen=True)
+class Inputs:
+    """What a render was made from, kept in its record.
+
+    ``key`` covers everything the bytes depend on, computed after parsing (the essay, its
+    script, the settings, the voice, the art). ``request`` and ``reads`` let the next render
+    of the same essay decide before parsing: the request is its command (settings as given,
+    the code, the voice's identity) and the reads are every file it read or looked for, with
+    their SHA-256 digests.
+    """
+
+    key: str
+    request: str = ""
+    reads: tuple[tuple[str, str | None], ...] = ()
+    voicing: tuple[str, str | None, int] | None = None
+    """The engine, voice and rate the render settled on (front matter may choose them)."""
+
+
+def write_record(episode: Episode, inputs: Inputs | None = None) -> Path:
     """Write ``episode``'s record beside its MP3 (atomically), after every other output is in
     place: it carries their sizes and hashes, and its presence means the set is whole.
-    ``inputs`` is the key of everything the render was made from (see :func:`unchanged`)."""
+    ``inputs`` is what the render was made from (see :func:`unchanged`, :func:`up_to_date`)."""
     directory = episode.files["mp3"].parent
     path = record_path(directory, episode.slug)
     data = to_json(episode)
-    data["inputs"] = inputs
+    data["inputs"] = inputs.key if inputs else ""
+    if inputs is not None and inputs.request:
+        data["request"] = inputs.request
+        data["reads"] = dict(inputs.reads)
+        data["voicing"] = list(inputs.voicing) if inputs.voicing else None
     data["checks"] = {
         kind: {"bytes": facts.size, "sha256": facts.sha256}
         for kind, file in episode.files.items()
@@ -180,7 +205,44 @@ def write_record(episode: Episode, inputs: str = "") -> Path:
         for facts in [FileFacts.of(file)]
     }
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    if inputs is not None and inputs.request:
+        pointer = _source_pointer(directory, episode.source)
+        pointer.parent.mkdir(exist_ok=True)
+        write_atomic(pointer, episode.slug + "\n")
     return path
+
+
+def _source_pointer(directory: Path, source: Path) -> Path:
+    name = hashlib.blake2b(str(source.resolve()).encode("utf-8"), digest_size=12).hexdigest()
+    return directory / SOURCES / name
+
+
+def recorded_voicing(directory: Path, source: Path) -> tuple[str, tuple[str, str | None, int]] | None:
+    """The slug and the settled voice of ``source``'s episode in ``directory``, if recorded."""
+    try:
+        slug = _source_pointer(directory, source).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    voicing = _previous(record_path(directory, slug)).get("voicing")
+    if not isinstance(voicing, list) or len(voicing) != 3:
+        return None
+    engine, voice, rate = voicing
+    return slug, (str(engine), None if voice is None else str(voice), int(rate))
+
+
+def up_to_date(directory: Path, slug: str, request: str) -> Episode | None:
+    """The episode ``slug`` if its record says it was made by exactly ``request`` from files
+    that are all still what they were (or still absent), and its outputs are intact; else None.
+
+    This runs before the essay is parsed: an unchanged re-render costs a few file reads.
+    """
+    data = _previous(record_path(directory, slug))
+    reads = data.get("reads")
+    if not request or data.get("request") != request or not isinstance(reads, dict):
+        return None
+    if any(file_digest(Path(str(name))) != digest for name, digest in reads.items()):
+        return None
+    return unchanged(directory, slug, str(data.get("inputs") or ""))
 
 
 def unchanged(directory: Path, slug: str, inputs: str) -> Episode | None:

@@ -29,6 +29,7 @@ from mutagen.id3 import (
 )
 
 from .errors import InspectError, OutputError
+from .files import noticed
 from .model import Chapter, Metadata
 
 _NO_OFFSET = 0xFFFFFFFF
@@ -220,6 +221,7 @@ def toc_frames(ids: list[str], chapters: list[Chapter], title: str) -> list[Any]
 
 def read_cover(path: Path) -> tuple[bytes, str]:
     """The image's bytes and MIME type; only JPEG and PNG are cover art."""
+    noticed(path)
     try:
         data = path.read_bytes()
     except OSError as exc:

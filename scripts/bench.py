@@ -407,7 +407,7 @@ def main() -> None:
         if not args.skip_piper and REFERENCE.is_file():
             piper_run(work, args.jobs)
     print("\nstages: seconds summed over threads (they overlap); synth/retry/enc: pieces "
-          "synthesized, failed attempts spoken again, chapters encoded")
+          "synthesized, failed attempts spoken again, blocks encoded (an utterance and its pause)")
 
 
 if __name__ == "__main__":

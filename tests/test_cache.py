@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,58 @@ def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.Mo
         essay, RenderSettings(engine="fake", rate=240, output_dir=tmp_path / "cold", jobs=1)
     )
     assert cold.files["mp3"].read_bytes() == edited.files["mp3"].read_bytes()
+
+
+def test_an_unchanged_re_render_is_known_before_parsing_and_any_input_change_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record lists every file the render read or looked for; a change to any of them, a
+    new settings file where none was, or another flag makes the next render run."""
+    counter = Counter(monkeypatch)
+    folder = tmp_path / "essays"
+    folder.mkdir()
+    essay = write(folder, "cached.md", "---\nlexicon: words.toml\n---\n" + book())
+    lexicon = write(folder, "words.toml", '[words]\nunhurried = "un hurried"\n')
+    first = render(essay, settings(tmp_path))
+    record = json.loads((tmp_path / "out" / "a-cached-essay.episode.json").read_text())
+    assert {str(essay), str(lexicon), str(folder / "audioessay.toml")} <= set(record["reads"])
+    assert record["reads"][str(folder / "audioessay.toml")] is None  # looked for, absent
+
+    def again(**changes: object) -> bool:
+        """Whether a render with ``changes`` to the settings was found up to date."""
+        counter.reset()
+        episode = render(essay, replace(settings(tmp_path), **changes))
+        return bool(episode.work.get("unchanged"))
+
+    assert again() and again(jobs=1)  # jobs never change a byte
+    lexicon.write_text('[words]\nunhurried = "unhurried"\n', encoding="utf-8")
+    assert not again() and counter.spoken and again()
+    (folder / "audioessay.toml").write_text("skip_citations = true\n", encoding="utf-8")
+    assert not again() and again()
+    assert not again(bitrate=96) and again(bitrate=96)
+    essay.write_text(essay.read_text() + "\nOne more sentence at the end.\n", encoding="utf-8")
+    assert not again(bitrate=96) and counter.spoken == ["One more sentence at the end."]
+    assert first.files["mp3"].exists()
+
+
+def test_the_cli_answers_an_unchanged_render_without_the_pipeline(tmp_path: Path) -> None:
+    """Counted work: the modules an unchanged re-render imports (no parser, no DSP stage)."""
+    essay = write(tmp_path, "cached.md", book())
+    args = ["render", str(essay), "-o", str(tmp_path / "out"), "--engine", "fake", "--rate",
+            "240", "--cache-dir", str(tmp_path / "cache"), "--json"]  # fmt: skip
+    probe = (
+        "import sys, json; from audioessay.cli import main; sys.argv = ['audioessay', *ARGS]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('audioessay'))),"
+        " file=sys.stderr)"
+    ).replace("ARGS", repr(args))
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True) for _ in range(2)]  # fmt: skip
+    cold, warm = (set(json.loads(r.stderr.strip().splitlines()[-1])) for r in runs)
+    assert json.loads(runs[1].stdout)["episodes"][0]["work"]["unchanged"] == 1
+    assert {"audioessay.pipeline", "audioessay.parse", "audioessay.mastering"} <= cold
+    assert not warm & {"audioessay.pipeline", "audioessay.parse", "audioessay.speech",
+                       "audioessay.mastering", "audioessay.narrate"}  # fmt: skip
 
 
 def test_corrupt_and_truncated_entries_are_rebuilt(

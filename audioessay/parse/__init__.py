@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParseError
+from ..files import MARKDOWN_SUFFIXES, noticed
 from ..language import check_language
 from ..model import Essay, EssaySettings, Metadata, Omission, Structure, written_words
 from ._build import RawSection, build_sections, same_title
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["load_essay", "parse_essay", "split_sentences", "title_from_filename"]
 
-MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
 _SMALL_WORDS = frozenset(
     [
         "a",
@@ -276,6 +276,8 @@ def _image(front: dict[str, Any], source: Path) -> Path | None:
     candidates = [path] if path.is_absolute() else [source.parent / path]
     if text.startswith("/"):  # a site path: relative to the essay's folder or one above
         candidates += [parent / text.lstrip("/") for parent in source.parent.parents]
+    for candidate in candidates:
+        noticed(candidate)
     found = next((p for p in candidates if p.is_file()), None)
     if found is None:
         log.warning("front matter image %r is not a file: rendering without episode art", text)

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
+from ..files import noticed
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ with a stray byte: text has next to none, UTF-16 without its mark has one in eve
 
 def read_text(path: Path) -> str:
     """Return the file's text with newlines normalised, or raise :class:`InputError`."""
+    noticed(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():

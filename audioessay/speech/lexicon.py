@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SettingsError
+from ..files import noticed
 from ._protect import Protected
 
 CASES = ("auto", "sensitive", "insensitive")
@@ -172,6 +173,7 @@ def _matcher(entries: tuple[Entry, ...]) -> tuple[re.Pattern[str], dict[str, lis
 
 def load_lexicon(path: Path) -> Lexicon:
     """Read a TOML or PLS lexicon; every problem is one :class:`SettingsError` naming the file."""
+    noticed(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
