@@ -129,7 +129,7 @@ def _owned_by_other(directory: Path, slug: str, me: str, title: str) -> bool:
         return True
     record = _previous(record_path(directory, slug))
     owner = record.get("source")
-    if owner is None or owner == me:
+    if owner is None or str(Path(str(owner)).resolve()) == me:  # (older records: as given)
         return False
     moved = not Path(str(owner)).exists() and record.get("title") == title
     return not moved
@@ -311,7 +311,7 @@ def to_json(episode: Episode) -> dict[str, Any]:
         "date": meta.date,
         "description": episode.description,
         "published": episode.published.isoformat() if episode.published else None,
-        "source": str(episode.source),
+        "source": str(episode.source.resolve()),  # as the slug claim compares it
         "duration": round(episode.duration, 6),
         "files": {kind: path.name for kind, path in episode.files.items()},
         "image": episode.image.name if episode.image else None,

@@ -36,6 +36,22 @@ def require(tool: str) -> str:
     return found
 
 
+def frame_duration(path: Path) -> float:
+    """The MP3's exact duration by ffprobe: every audio packet counted, 1152 samples each.
+
+    ffprobe's ``format.duration`` is estimated from the file's size and bit rate, which is
+    off by a millisecond or two when the file joins many streams (each restarts LAME's padding
+    pattern), so exact comparisons count the frames instead.
+    """
+    out = subprocess.run(
+        [require("ffprobe"), "-v", "error", "-count_packets", "-select_streams", "a:0",
+         "-show_entries", "stream=nb_read_packets,sample_rate", "-of", "json", str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    stream = json.loads(out)["streams"][0]
+    return int(stream["nb_read_packets"]) * 1152 / int(stream["sample_rate"])
+
+
 def ffprobe(path: Path) -> dict[str, Any]:
     """``ffprobe -show_chapters -show_format`` as JSON."""
     out = subprocess.run(

@@ -154,6 +154,19 @@ def test_an_unchanged_re_render_is_known_before_parsing_and_any_input_change_is_
     assert first.files["mp3"].exists()
 
 
+def test_an_essay_given_by_a_relative_path_keeps_its_slug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record names its source by its real path, so a second render with other settings
+    from the same folder replaces the episode rather than adding a suffixed second one."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "cached.md", book())
+    first = render(Path("cached.md"), replace(settings(tmp_path), output_dir=Path("out")))
+    second = render(Path("cached.md"), replace(settings(tmp_path), output_dir=Path("out"), bitrate=96))
+    assert first.slug == second.slug == "a-cached-essay"
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.mp3")) == ["a-cached-essay.mp3"]
+
+
 def test_the_cli_answers_an_unchanged_render_without_the_pipeline(tmp_path: Path) -> None:
     """Counted work: the modules an unchanged re-render imports (no parser, no DSP stage)."""
     essay = write(tmp_path, "cached.md", book())

@@ -85,7 +85,7 @@ def test_pyttsx3_speaks_and_survives_its_worker_dying() -> None:
         assert len(first) > 44100  # retried as in narration: pyttsx3 fails now and then
         assert engine._process is not None
         engine._process.kill()  # a native crash, as far as the parent can tell
-        engine._process.join()
+        engine._process.wait()
         again = Narrator(engine, 175).speak_piece("And after a crash it speaks again.")
         assert len(again) > 44100
     finally:
@@ -167,22 +167,31 @@ def test_same_text_gives_the_same_audio_whatever_came_before(name: str) -> None:
         assert np.array_equal(runs[0][text], runs[1][text]), text
 
 
+def test_pyttsx3_speaks_every_piece_whole_at_the_first_attempt(tmp_path: Path) -> None:
+    """The races in pyttsx3's driver (its runAndWait returning before the file is written, its
+    stop() cancelling the next utterance) used to spoil about 15 % of pieces here; mended, 60
+    pieces in a row are whole, each checked sample for sample against eSpeak NG itself."""
+    from audioessay.engines import _worker
+
+    speaker = _worker._Pyttsx3Speaker(None, 175)
+    texts = ["The kettle sings before the rain arrives.", "Nobody minds the long road home.",
+             "Twelve lamps were lit along the harbour wall."]  # fmt: skip
+    for n in range(60):
+        path = tmp_path / f"piece-{n}.wav"
+        speaker.speak(texts[n % 3], str(path))  # raises on a missing, empty or short file
+        with wave.open(str(path)) as piece:
+            assert piece.getnframes() > 22050
+
+
 def test_pyttsx3_output_shorter_than_espeak_reference_is_rejected(tmp_path: Path) -> None:
-    """pyttsx3 sometimes loses the end of an utterance without a sign; the worker compares
+    """Should pyttsx3 ever lose the end of an utterance without a sign, the worker compares
     every piece with eSpeak NG's own rendering and reports the loss, so it is retried."""
     from audioessay.engines import _worker
 
     speaker = _worker._Pyttsx3Speaker(None, 175)
     text = "The kettle sings before the rain arrives."
     path = tmp_path / "piece.wav"
-    for _ in range(5):  # the real thing passes (pyttsx3 may need a retry, as in narration)
-        try:
-            speaker.speak(text, str(path))
-            break
-        except RuntimeError:
-            continue
-    else:
-        pytest.fail("pyttsx3 failed five times on a plain sentence")
+    speaker.speak(text, str(path))  # the real thing passes
     with wave.open(str(path)) as whole:
         frames = whole.getnframes()
         data = whole.readframes(frames)

@@ -14,8 +14,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import EngineError
 from .base import Speech, Voice
 
@@ -204,6 +202,14 @@ class EspeakLibrary:
 
     def synthesize(self, text: str, voice: str, rate: int) -> Speech:
         """Speak ``text`` synchronously; the whole utterance is returned at once."""
+        import numpy as np  # (here: the voice workers speak PCM and never load NumPy)
+
+        pcm = self.synthesize_pcm(text, voice, rate)
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        return Speech(samples, self.sample_rate)
+
+    def synthesize_pcm(self, text: str, voice: str, rate: int) -> bytes:
+        """Speak ``text`` synchronously, as 16-bit little-endian PCM at :attr:`sample_rate`."""
         encoded = text.encode("utf-8") + b"\0"
         with self._lock:
             self._chunks = []
@@ -222,8 +228,7 @@ class EspeakLibrary:
                 raise EngineError(f"eSpeak NG failed (status {status}) on: {text[:80]!r}")
             pcm = b"".join(self._chunks)
             self._chunks = []
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        return Speech(samples, self.sample_rate)
+        return pcm
 
 
 def _languages(pointer: int | None) -> tuple[str, ...]:

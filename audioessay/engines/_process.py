@@ -1,20 +1,25 @@
-"""The render side of a worker-process engine: start, restart, ask, and read back the WAV."""
+"""The render side of a worker-process engine: start, restart, ask, and read back the WAV.
+
+The worker is a fresh interpreter (``python -m audioessay.engines._worker``) given one end of a
+socket pair. Not ``multiprocessing``'s spawn: that starts a resource-tracker process beside
+every render (12 MB), and the worker needs nothing from it.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
 from ..errors import EngineError
-from ._worker import PIECE_TIMEOUT, serve
+from ._worker import PIECE_TIMEOUT
 from .base import Samples, Speech, Voice
 
 
@@ -29,7 +34,7 @@ class ProcessEngine:
     def __init__(self, voice: str | None = None, rate: int = 175) -> None:
         self.voice = voice
         self.rate = rate
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix=f"audioessay-{self.name}-")
         self._count = 0
@@ -46,21 +51,18 @@ class ProcessEngine:
         with self._lock:
             if self._closed:
                 raise EngineError(f"the {self.name} engine was closed")
-            if self._conn is not None and self._process is not None and self._process.is_alive():
+            if self._conn is not None and self._process is not None and self._process.poll() is None:
                 return self._conn
             old = self._detach()
-            ctx = multiprocessing.get_context("spawn")
-            parent, child = ctx.Pipe()
-            process = ctx.Process(
-                target=serve, args=(child, self.backend, self.voice, self.rate), daemon=True
-            )
-            process.start()
-            child.close()
-            self._process, self._conn = process, parent
+            ours, theirs = socket.socketpair()
+            process = _launch(theirs.fileno(), self.backend, self.voice, self.rate)
+            theirs.close()
+            conn: Connection = Connection(ours.detach())
+            self._process, self._conn = process, conn
         _shut_down(*old)
-        return parent
+        return conn
 
-    def _detach(self) -> tuple[Connection | None, BaseProcess | None]:
+    def _detach(self) -> tuple[Connection | None, subprocess.Popen[bytes] | None]:
         """Take the worker's handles away (under the lock), to shut them down outside it."""
         old = (self._conn, self._process)
         self._conn = self._process = None
@@ -114,17 +116,32 @@ class ProcessEngine:
         self._tmp.cleanup()
 
 
-def _shut_down(conn: Connection | None, process: BaseProcess | None) -> None:
+def _launch(fd: int, backend: str, voice: str | None, rate: int) -> subprocess.Popen[bytes]:
+    """Start a worker on socket ``fd`` (inherited), with this package importable."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (package_root, os.environ.get("PYTHONPATH")) if p
+    )}  # fmt: skip
+    command = [sys.executable, "-m", "audioessay.engines._worker", str(fd), backend,
+               voice or "", str(rate)]  # fmt: skip
+    return subprocess.Popen(
+        command, pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _shut_down(conn: Connection | None, process: subprocess.Popen[bytes] | None) -> None:
     """Ask a worker to stop, and make sure it has."""
     if conn is not None:
         with contextlib.suppress(OSError, ValueError):  # the worker may be gone already
             conn.send(None)
         conn.close()
     if process is not None:
-        process.join(timeout=1)
-        if process.is_alive():
+        try:
+            process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.join()
+            process.wait()
 
 
 def read_wav(path: Path) -> Speech:
@@ -138,6 +155,8 @@ def read_wav(path: Path) -> Speech:
         segment = AudioSegment.from_wav(str(path))
     except (CouldntDecodeError, EOFError, ValueError, OSError) as exc:
         raise EngineError(f"the voice wrote an invalid WAV file ({exc})") from exc
+    import numpy as np  # (here, so that the voice worker, which imports this package, need not)
+
     if segment.channels != 1:
         segment = segment.set_channels(1)
     width = segment.sample_width

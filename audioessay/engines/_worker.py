@@ -17,6 +17,7 @@ import gc
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 import wave
@@ -26,6 +27,12 @@ from typing import Any
 
 PIECE_TIMEOUT = 60
 """Seconds a child may take for one piece before it is killed."""
+
+
+def main(argv: list[str]) -> None:
+    """``python -m audioessay.engines._worker FD BACKEND VOICE RATE``: serve on socket FD."""
+    fd, backend, voice, rate = argv
+    serve(Connection(int(fd)), backend, voice or None, int(rate))
 
 
 def serve(conn: Connection, backend: str, voice: str | None, rate: int) -> None:
@@ -224,7 +231,7 @@ class _Pyttsx3Speaker:
     def _reference_length(self, text: str, voice: str) -> int:
         from ._espeak_lib import EspeakLibrary
 
-        return len(EspeakLibrary.get().synthesize(text, voice, self.rate).samples)
+        return len(EspeakLibrary.get().synthesize_pcm(text, voice, self.rate)) // 2
 
 
 class _EspeakSpeaker:
@@ -246,12 +253,11 @@ class _EspeakSpeaker:
         in_child(lambda: self._speak(text, path))
 
     def _speak(self, text: str, path: str) -> None:
-        speech = self.library.synthesize(text, self.voice, self.rate)
-        pcm = (speech.samples * 32768).clip(-32768, 32767).astype("<i2").tobytes()
+        pcm = self.library.synthesize_pcm(text, self.voice, self.rate)
         with wave.open(path, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
-            out.setframerate(speech.sample_rate)
+            out.setframerate(self.library.sample_rate)
             out.writeframes(pcm)
 
 
@@ -259,3 +265,7 @@ _BACKENDS: dict[str, Callable[[str | None, int], Any]] = {
     "pyttsx3": _Pyttsx3Speaker,
     "espeak": _EspeakSpeaker,
 }
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
