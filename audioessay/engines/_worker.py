@@ -1,8 +1,9 @@
 """Worker processes for engines whose native library is not safe to run in the render itself.
 
-The worker is started with ``spawn`` (a fresh interpreter), sends its stdout and stderr to
+The worker is a fresh interpreter (``_process._launch``). It sends its stdout and stderr to
 /dev/null (pyttsx3 prints "Audio saved to ..."; eSpeak NG writes warnings), loads the voice
-library, and then *forks a child for every piece*. That buys three things:
+library, and then *forks a child for every piece*. It imports no NumPy (eSpeak NG's PCM is
+written as it comes), so the worker and each child are small. That buys three things:
 
 - every piece is spoken from the same pristine synthesizer state, so the same text always gives
   the same audio (eSpeak NG otherwise carries state from one utterance into the next, which
