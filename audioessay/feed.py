@@ -97,10 +97,9 @@ def _channel(
     yield f"<image>{_el('url', image)}{_el('title', podcast.title)}{_el('link', link)}</image>"
     yield _empty("itunes:image", href=image)
     yield _el("itunes:author", podcast.author)
-    owner = _el("itunes:name", podcast.owner_name)
-    if podcast.owner_email:
-        owner += _el("itunes:email", podcast.owner_email)
-    yield f"<itunes:owner>{owner}</itunes:owner>"
+    if podcast.owner_email:  # an owner without an email is invalid (W3C: MissingElement)
+        owner = _el("itunes:name", podcast.owner_name) + _el("itunes:email", podcast.owner_email)
+        yield f"<itunes:owner>{owner}</itunes:owner>"
     if podcast.subcategory:
         sub = _empty("itunes:category", text=podcast.subcategory)
         yield f"<itunes:category text={xml_attr(podcast.category)}>{sub}</itunes:category>"
