@@ -196,7 +196,7 @@ def write_record(episode: Episode, inputs: Inputs | None = None) -> Path:
     data["inputs"] = inputs.key if inputs else ""
     if inputs is not None and inputs.request:
         data["request"] = inputs.request
-        data["reads"] = dict(inputs.reads)
+        data["reads"] = {_stored(Path(name), directory): d for name, d in inputs.reads}
         data["voicing"] = list(inputs.voicing) if inputs.voicing else None
     data["checks"] = {
         kind: {"bytes": facts.size, "sha256": facts.sha256}
@@ -210,6 +210,13 @@ def write_record(episode: Episode, inputs: Inputs | None = None) -> Path:
         pointer.parent.mkdir(exist_ok=True)
         write_atomic(pointer, episode.slug + "\n")
     return path
+
+
+def _stored(path: Path, directory: Path) -> str:
+    """A read file's name as the record keeps it: relative inside the episode's own folder (so
+    the same render into two folders leaves the same record), absolute elsewhere."""
+    folder = directory.absolute()
+    return str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
 
 
 def _source_pointer(directory: Path, source: Path) -> Path:
@@ -240,8 +247,8 @@ def up_to_date(directory: Path, slug: str, request: str) -> Episode | None:
     reads = data.get("reads")
     if not request or data.get("request") != request or not isinstance(reads, dict):
         return None
-    if any(file_digest(Path(str(name))) != digest for name, digest in reads.items()):
-        return None
+    if any(file_digest(directory / str(name)) != digest for name, digest in reads.items()):
+        return None  # (``directory / name`` is ``name`` itself when it is absolute)
     return unchanged(directory, slug, str(data.get("inputs") or ""))
 
 
