@@ -34,7 +34,7 @@ SAMPLE_RATE = 44100
 ATTEMPTS = 5
 """A voice may fail at random, and the narrator cannot tell a piece it will speak next time
 from one it never will. pyttsx3 used to lose 15 % of its pieces to a race in its driver (see
-``engines._worker._Pyttsx3Speaker``); since that was mended, none in 600 calls here, idle or
+``engines.pyttsx3.Pyttsx3Speaker``); since that was mended, none in 600 calls here, idle or
 with both cores busy. Five attempts keep a rare failure from stopping a long book; a piece that
 fails five times stops the render with the sentence named."""
 _SILENCE_THRESHOLD = 10 ** (-50 / 20)

@@ -171,9 +171,9 @@ def test_pyttsx3_speaks_every_piece_whole_at_the_first_attempt(tmp_path: Path) -
     """The races in pyttsx3's driver (its runAndWait returning before the file is written, its
     stop() cancelling the next utterance) used to spoil about 15 % of pieces here; mended, 60
     pieces in a row are whole, each checked sample for sample against eSpeak NG itself."""
-    from audioessay.engines import _worker
+    from audioessay.engines.pyttsx3 import Pyttsx3Speaker
 
-    speaker = _worker._Pyttsx3Speaker(None, 175)
+    speaker = Pyttsx3Speaker(None, 175)
     texts = ["The kettle sings before the rain arrives.", "Nobody minds the long road home.",
              "Twelve lamps were lit along the harbour wall."]  # fmt: skip
     for n in range(60):
@@ -186,9 +186,9 @@ def test_pyttsx3_speaks_every_piece_whole_at_the_first_attempt(tmp_path: Path) -
 def test_pyttsx3_output_shorter_than_espeak_reference_is_rejected(tmp_path: Path) -> None:
     """Should pyttsx3 ever lose the end of an utterance without a sign, the worker compares
     every piece with eSpeak NG's own rendering and reports the loss, so it is retried."""
-    from audioessay.engines import _worker
+    from audioessay.engines.pyttsx3 import Pyttsx3Speaker
 
-    speaker = _worker._Pyttsx3Speaker(None, 175)
+    speaker = Pyttsx3Speaker(None, 175)
     text = "The kettle sings before the rain arrives."
     path = tmp_path / "piece.wav"
     speaker.speak(text, str(path))  # the real thing passes

@@ -50,11 +50,10 @@ def _factory(name: str) -> EngineFactory:
 def create_engine(name: str, voice: str | None = None, rate: int = 175) -> Engine:
     """Create engine ``name`` speaking with ``voice`` at ``rate``, validating the voice."""
     factory = _factory(name)
-    accepts = getattr(factory, "accepts", None)
     if (
         voice is not None
-        and not (accepts is not None and accepts(voice))
-        and (voice not in {v.id for v in list_voices(name)})
+        and not factory.accepts(voice)
+        and voice not in {v.id for v in list_voices(name)}
     ):
         raise EngineError(
             f"unknown voice {voice!r} for engine {name!r}; "
@@ -65,7 +64,7 @@ def create_engine(name: str, voice: str | None = None, rate: int = 175) -> Engin
 
 def engine_alphabet(name: str) -> str | None:
     """The phoneme input engine ``name`` reads inside ``[[...]]`` (None: plain text only)."""
-    alphabet = getattr(_factory(name), "phonemes", None)
+    alphabet = _factory(name).phonemes
     return alphabet if alphabet in ("espeak", "ipa") else None
 
 

@@ -28,8 +28,8 @@ class ProcessEngine:
 
     name: ClassVar[str]
     max_chars: ClassVar[int]
-    backend: ClassVar[str]
-    """Which speaker in ``_worker`` runs the voice."""
+    speaker: ClassVar[str]
+    """The :class:`~._worker.Speaker` the worker runs, as ``"package.module:Class"``."""
 
     def __init__(self, voice: str | None = None, rate: int = 175) -> None:
         self.voice = voice
@@ -43,6 +43,11 @@ class ProcessEngine:
         """Guards the worker handles: a render's main thread closes engines while narrating
         threads may be restarting them."""
 
+    @classmethod
+    def accepts(cls, voice: str) -> bool:
+        """Only the voices the library lists."""
+        return False
+
     @property
     def identity(self) -> str:
         raise NotImplementedError
@@ -55,7 +60,7 @@ class ProcessEngine:
                 return self._conn
             old = self._detach()
             ours, theirs = socket.socketpair()
-            process = _launch(theirs.fileno(), self.backend, self.voice, self.rate)
+            process = _launch(theirs.fileno(), self.speaker, self.voice, self.rate)
             theirs.close()
             conn: Connection = Connection(ours.detach())
             self._process, self._conn = process, conn
@@ -92,7 +97,7 @@ class ProcessEngine:
         return payload
 
     def voices(self) -> list[Voice]:
-        """The voices as the backend names them."""
+        """The voices as the speaker names them."""
         rows = self._request(("voices",))
         return [Voice(id=i, name=n, languages=tuple(langs), gender=g) for i, n, langs, g in rows]
 
@@ -116,13 +121,13 @@ class ProcessEngine:
         self._tmp.cleanup()
 
 
-def _launch(fd: int, backend: str, voice: str | None, rate: int) -> subprocess.Popen[bytes]:
+def _launch(fd: int, speaker: str, voice: str | None, rate: int) -> subprocess.Popen[bytes]:
     """Start a worker on socket ``fd`` (inherited), with this package importable."""
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (package_root, os.environ.get("PYTHONPATH")) if p
     )}  # fmt: skip
-    command = [sys.executable, "-m", "audioessay.engines._worker", str(fd), backend,
+    command = [sys.executable, "-m", "audioessay.engines._worker", str(fd), speaker,
                voice or "", str(rate)]  # fmt: skip
     return subprocess.Popen(
         command, pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL,

@@ -82,5 +82,11 @@ class EngineFactory(Protocol):
     """What an entry point of the ``audioessay.engines`` group must load: usually the class."""
 
     name: ClassVar[str]
+    phonemes: ClassVar[str | None]
 
     def __call__(self, voice: str | None, rate: int) -> Engine: ...
+
+    def accepts(self, voice: str) -> bool:
+        """Whether ``voice`` names a voice of this engine that :meth:`Engine.voices` cannot
+        list (a model file's path, say); asked before the voice list, which may be slow."""
+        ...

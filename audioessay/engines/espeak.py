@@ -7,10 +7,12 @@ jobs get parallel voices.
 
 from __future__ import annotations
 
+import wave
 from typing import ClassVar
 
 from ._espeak_lib import espeak_identity
 from ._process import ProcessEngine
+from ._worker import in_child
 
 DEFAULT_VOICE = "gmw/en-US"
 
@@ -21,9 +23,38 @@ class EspeakEngine(ProcessEngine):
     name: ClassVar[str] = "espeak"
     max_chars: ClassVar[int] = 400
     phonemes: ClassVar[str | None] = "espeak"
-    backend: ClassVar[str] = "espeak"
+    speaker: ClassVar[str] = "audioessay.engines.espeak:EspeakSpeaker"
 
     @property
     def identity(self) -> str:
         """eSpeak NG's library version."""
         return f"espeak {espeak_identity()}"
+
+
+# -- in the worker process ------------------------------------------------------------
+
+
+class EspeakSpeaker:
+    """eSpeak NG's library in synchronous mode, initialised once and forked per piece."""
+
+    def __init__(self, voice: str | None, rate: int) -> None:
+        from ._espeak_lib import EspeakLibrary
+
+        self.library = EspeakLibrary.get()
+        self.voice = voice or DEFAULT_VOICE
+        self.rate = rate
+        self.library.select(self.voice, rate)  # before forking: every child starts with it
+
+    def voices(self) -> list[tuple[str, str, list[str], str | None]]:
+        return [(v.id, v.name, list(v.languages), v.gender) for v in self.library.voices()]
+
+    def speak(self, text: str, path: str) -> None:
+        in_child(lambda: self._speak(text, path))
+
+    def _speak(self, text: str, path: str) -> None:
+        pcm = self.library.synthesize_pcm(text, self.voice, self.rate)
+        with wave.open(path, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(self.library.sample_rate)
+            out.writeframes(pcm)

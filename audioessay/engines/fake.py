@@ -31,6 +31,11 @@ class FakeEngine:
             raise EngineError(f"unknown voice {self.voice!r} for engine 'fake'")
         self.rate = rate
 
+    @classmethod
+    def accepts(cls, voice: str) -> bool:
+        """Only the listed voices."""
+        return False
+
     @property
     def identity(self) -> str:
         """The tone generator's own version."""
