@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from .dsp import from_pcm16, to_pcm16
 from .engines import Samples
 from .errors import OutputError
 
@@ -100,7 +99,7 @@ class Cache:
 
     def store_piece(self, key: str, samples: Samples, rate: int) -> int:
         """Store a piece; return its length in samples."""
-        pcm = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
+        pcm = to_pcm16(samples)
         digest = hashlib.blake2b(pcm, digest_size=32).digest()
         header = _HEADER.pack(_MAGIC, FORMAT_VERSION, rate, len(pcm) // 2, digest)
         with self._writing(self.piece_path(key)) as tmp:
@@ -138,7 +137,7 @@ class Cache:
         ):
             path.unlink(missing_ok=True)
             return None
-        return np.frombuffer(payload, dtype="<i2").astype(np.float32) / np.float32(32768)
+        return from_pcm16(payload)
 
     # -- opaque entries: chapter loudness, encoded chapter streams, state ---------------------
 

@@ -98,3 +98,15 @@ def moving_average(x: Floats, window: int) -> Floats:
     hi = np.clip(lo + window, 0, len(x))
     mean: Floats = (sums[hi] - sums[lo]) / (hi - lo)
     return mean
+
+
+def to_pcm16(samples: npt.NDArray[np.floating]) -> bytes:
+    """Float samples in [-1, 1] to little-endian 16-bit PCM, clipped: the one conversion the
+    cache and the encoder share, so a cached piece and an encoded one round the same way."""
+    pcm: bytes = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    return pcm
+
+
+def from_pcm16(pcm: bytes) -> npt.NDArray[np.float32]:
+    """Little-endian 16-bit PCM to float32 samples in [-1, 1)."""
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import numpy as np
-
+from .dsp import to_pcm16
 from .engines import Samples
 from .errors import EncodeError
 from .loudness import LoudnessMeter, apply_gain_and_limit
@@ -30,11 +29,6 @@ source: 4.35 against 4.19 for eSpeak NG, 4.55 against 4.56 for piper. For speech
 bit rates the slower psychoacoustic searches buy nothing measurable."""
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _RATES = (44100, 48000, 32000)
-
-
-def to_pcm16(samples: Samples) -> bytes:
-    """Float samples to little-endian 16-bit PCM, clipped."""
-    return (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
 
 
 def encoder_identity(bitrate: int) -> str:

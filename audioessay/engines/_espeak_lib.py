@@ -202,11 +202,9 @@ class EspeakLibrary:
 
     def synthesize(self, text: str, voice: str, rate: int) -> Speech:
         """Speak ``text`` synchronously; the whole utterance is returned at once."""
-        import numpy as np  # (here: the voice workers speak PCM and never load NumPy)
+        from ..dsp import from_pcm16  # (here: the voice workers speak PCM, without NumPy)
 
-        pcm = self.synthesize_pcm(text, voice, rate)
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        return Speech(samples, self.sample_rate)
+        return Speech(from_pcm16(self.synthesize_pcm(text, voice, rate)), self.sample_rate)
 
     def synthesize_pcm(self, text: str, voice: str, rate: int) -> bytes:
         """Speak ``text`` synchronously, as 16-bit little-endian PCM at :attr:`sample_rate`."""
