@@ -139,7 +139,7 @@ class Cache:
             return None
         return from_pcm16(payload)
 
-    # -- opaque entries: chapter loudness, encoded chapter streams, state ---------------------
+    # -- opaque entries: a voice's gain, encoded block streams and their facts ---------------
 
     def blob_path(self, kind: str, key: str) -> Path:
         return self._path(kind, key, ".bin")

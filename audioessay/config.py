@@ -62,7 +62,7 @@ class RenderSettings:
     jobs: int = 1
     """Threads that synthesize, measure and encode; the output is the same for any number."""
     cache_dir: Path | None = None
-    """Where synthesized audio and encoded chapters are kept; None for a private, temporary one."""
+    """Where synthesized audio and encoded blocks are kept; None for a private, temporary one."""
     formats: tuple[str, ...] = ("mp3",)
     """What to produce besides the MP3 and its sidecars: ``daisy`` and/or ``epub``."""
     lexicons: tuple[Path, ...] = ()

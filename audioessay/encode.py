@@ -32,7 +32,7 @@ _RATES = (44100, 48000, 32000)
 
 
 def encoder_identity(bitrate: int) -> str:
-    """What decides the encoded bytes besides the audio: part of a chapter stream's cache key."""
+    """What decides the encoded bytes besides the audio: part of a block stream's cache key."""
     from importlib.metadata import version
 
     return f"lameenc {version('lameenc')} q{QUALITY} {bitrate}k"

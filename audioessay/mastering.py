@@ -1,7 +1,7 @@
 """Mastering: the episode's gain, then every block limited and encoded once, and cached.
 
 The gain is settled on the voice's calibration passage before the first chapter is encoded
-(why: :mod:`audioessay.loudness`), so each chapter is encoded as soon as it has been spoken,
+(why: :mod:`audioessay.loudness`), so each chapter's blocks are encoded as soon as it is spoken,
 while later chapters are still being synthesized. Each block (an utterance and its pause, see
 :mod:`audioessay.assemble`) is encoded as a stream of its own and cached under a key made of
 its audio, the gain, the ceiling and the encoder, beside its frame count and loudness: an

@@ -174,7 +174,7 @@ class Episode:
     image: Path | None = None
     """Per-episode cover art copied beside the MP3, if the essay has any."""
     work: dict[str, float | int] = field(default_factory=dict)
-    """What the render did: seconds per stage, pieces synthesized, chapters encoded and the
+    """What the render did: seconds per stage, pieces synthesized, blocks encoded and the
     loudness as encoded (``audioessay.work``); empty for an episode read from its record."""
 
 

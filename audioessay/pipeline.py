@@ -1,18 +1,19 @@
 """``render()``: essay in, episode out. Reads top to bottom like the pipeline diagram.
 
-    parse → script (speakable text; every written word checked) → check voice, art, limits
-          → claim a slug → the voice's gain (calibrated once per voice, cached)
-          → narrate (cached pieces) ─┬→ lay out each chapter as soon as it is spoken
-                                     └→ limit + encode it at that gain (cached streams)
+    unchanged? (:mod:`.freshness`: the record's command and the files it read)
+          → parse → script (speakable text; every written word checked)
+          → check voice, art, limits → claim a slug → unchanged? (the parsed inputs' key)
+          → the voice's gain (calibrated once per voice, cached)
+          → narrate (cached pieces) ─┬→ lay out each chapter in blocks as soon as it is spoken
+                                     └→ limit + encode each block at that gain (cached streams)
           → check the essay's loudness → place chapters and cues → stage: tag + join streams,
             sidecars, cover art, talking books and page → move all into place → the record
 
 Synthesis runs on ``jobs`` threads and mastering on ``jobs`` more, so a chapter is measured and
 encoded while later ones are still being spoken (LAME and NumPy release the GIL; pyttsx3 and
-eSpeak NG speak in worker processes). Each chapter's stream depends on its own audio and the
-gain alone, and they are joined in chapter order, so the output is byte-identical whatever
-``jobs`` is.
-"""
+eSpeak NG speak in worker processes). Each block's stream (an utterance and its pause) depends
+on its own audio and the gain alone, and they are joined in order, so the output is
+byte-identical whatever ``jobs`` is."""
 
 from __future__ import annotations
 
@@ -164,7 +165,7 @@ def _render(
         chapters, cues, duration = place(layouts, [c.frames for c in encoded])
 
         # Every output is staged under a temporary name, then all are moved into place at
-        # once: the tagged MP3 (the tag, then the chapter streams), the sidecars, the art.
+        # once: the tagged MP3 (the tag, then the block streams), the sidecars, the art.
         with work.timed("write"):
             with staging() as stage:
                 mp3 = stage.file(files["mp3"])
