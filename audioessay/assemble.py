@@ -6,11 +6,12 @@ so an edited sentence re-encodes that sentence alone; the streams are joined in 
 chapter is a run of blocks. Nothing here holds audio: a block's samples are read from the cache
 a piece at a time when it is measured or encoded, so memory does not grow with the essay.
 
-Each joint of two streams costs exactly one frame (1152 samples: LAME's delay of 1105 at the
-start of the next stream, and 47 of padding at the end of this one) when a block's length is a
-whole number of frames. So a block's pause is made that much shorter and rounded to whole
-frames: every pause is heard within half a frame (13 ms) of the one asked for, and positions
-are still computed from the frames actually written, never from PCM lengths.
+Joining two streams adds a fixed number of samples between them when each block is a whole
+number of the format's frames (its :class:`~.formats.Timing`; for MP3, one frame of 1152: LAME's
+delay of 1105 at the start of the next stream and 47 of padding at the end of this one). So a
+block's pause is made that much shorter and rounded to whole frames: every pause is heard
+within half a frame (13 ms for MP3) of the one asked for, and positions are still computed from
+the frames actually written, never from PCM lengths.
 """
 
 from __future__ import annotations
@@ -21,17 +22,15 @@ from functools import cached_property
 
 from .cache import Cache, content_key
 from .config import Pauses
-from .encode import SAMPLES_PER_FRAME
 from .engines import Samples
 from .errors import AudioEssayError
+from .formats import Timing
 from .narrate import SAMPLE_RATE, NarratedSection, Piece, Utterance
 
 Segment = Piece | int
 """A cached piece, or a silence given as its length in samples."""
 Repair = Callable[[Piece], Samples]
 """Speaks a piece again (and caches it) when its cached audio turns out to be damaged."""
-JOINT = SAMPLES_PER_FRAME
-"""Samples that joining two streams adds between them, for blocks of whole frames."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +101,9 @@ class ChapterLayout:
 class _ChapterBuilder:
     """Places utterances one after another, each in a block that ends with the pause after it."""
 
-    def __init__(self, pauses: Pauses) -> None:
+    def __init__(self, pauses: Pauses, timing: Timing) -> None:
         self.pauses = pauses
+        self.timing = timing
         self.blocks: list[Block] = []
         self.segments: list[Segment] = []
         self.cues: list[SampleCue] = []
@@ -127,8 +127,8 @@ class _ChapterBuilder:
 
     def _close(self, pause: float) -> None:
         """End the block with ``pause``, less the joint, rounded to whole frames."""
-        frame = SAMPLES_PER_FRAME
-        wanted = self.position + round(pause * SAMPLE_RATE) - JOINT
+        frame = self.timing.frame
+        wanted = self.position + round(pause * SAMPLE_RATE) - self.timing.joint
         length = max((wanted + frame // 2) // frame, -(-self.position // frame)) * frame
         self._silence(length - self.position)
         self.blocks.append(Block(tuple(self.segments), tuple(self.cues)))
@@ -140,9 +140,9 @@ class _ChapterBuilder:
         return ChapterLayout(title, level, tuple(self.blocks), heading)
 
 
-def lay_out(narrated: NarratedSection, pauses: Pauses) -> ChapterLayout:
+def lay_out(narrated: NarratedSection, pauses: Pauses, timing: Timing) -> ChapterLayout:
     """A section's chapter: intro (first only), heading, paragraphs, the pause before the next."""
-    builder = _ChapterBuilder(pauses)
+    builder = _ChapterBuilder(pauses, timing)
     pause = 0.0
     if narrated.intro is not None:
         builder.add(narrated.intro, 0.0)
@@ -162,9 +162,11 @@ def lay_out(narrated: NarratedSection, pauses: Pauses) -> ChapterLayout:
     return builder.finish(section.title, section.level, trailing, narrated.heading is not None)
 
 
-def lay_out_passage(paragraphs: tuple[tuple[Utterance, ...], ...], pauses: Pauses) -> ChapterLayout:
+def lay_out_passage(
+    paragraphs: tuple[tuple[Utterance, ...], ...], pauses: Pauses, timing: Timing
+) -> ChapterLayout:
     """Paragraphs of utterances with the essay's own pauses: the calibration passage."""
-    builder = _ChapterBuilder(pauses)
+    builder = _ChapterBuilder(pauses, timing)
     for p_index, paragraph in enumerate(paragraphs):
         for s_index, utterance in enumerate(paragraph):
             pause = pauses.sentence if s_index else pauses.paragraph

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import quote, urlsplit
 
 from .escaping import xml_attr, xml_text
+from .formats import audio_format
 from .model import Episode
 from .podcast import Podcast
 from .transcript import timestamp
@@ -130,7 +131,7 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
     yield _el("guid", episode.guid, isPermaLink="false")
     if episode.published:
         yield _el("pubDate", rfc2822(episode.published))
-    yield _empty("enclosure", url=url("mp3"), length=str(size), type="audio/mpeg")
+    yield _empty("enclosure", url=url("mp3"), length=str(size), type=audio_format("mp3").mime)
     yield _el("itunes:duration", str(round(episode.duration)))
     yield _el("itunes:episodeType", "full")
     yield _el("itunes:explicit", "true" if podcast.explicit else "false")

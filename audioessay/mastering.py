@@ -21,15 +21,9 @@ import numpy.typing as npt
 from .assemble import Block, ChapterLayout, Repair, lay_out_passage
 from .cache import Cache, content_key
 from .config import Pauses, RenderSettings
-from .encode import (
-    ENCODER_GAIN_DB,
-    SAMPLES_PER_FRAME,
-    count_frames,
-    encode_stream,
-    encoder_identity,
-)
 from .engines import Samples
 from .errors import AudioEssayError, RenderInterruptedError
+from .formats import AudioFormat, Timing
 from .loudness import LoudnessMeter, calibrated_gain, correction, integrated_loudness
 from .narrate import SAMPLE_RATE, Utterance, Voicing
 from .work import Work
@@ -54,13 +48,15 @@ rather than that of one kind of sentence."""
 CALIBRATION_LINES = tuple(line for paragraph in CALIBRATION for line in paragraph)
 
 
-def calibration_layout(utterances: tuple[Utterance, ...], pauses: Pauses) -> ChapterLayout:
+def calibration_layout(
+    utterances: tuple[Utterance, ...], pauses: Pauses, timing: Timing
+) -> ChapterLayout:
     """The spoken calibration passage laid out in its paragraphs."""
     paragraphs, start = [], 0
     for paragraph in CALIBRATION:
         paragraphs.append(utterances[start : start + len(paragraph)])
         start += len(paragraph)
-    return lay_out_passage(tuple(paragraphs), pauses)
+    return lay_out_passage(tuple(paragraphs), pauses, timing)
 
 
 _FACTS = struct.Struct("<I")
@@ -88,16 +84,18 @@ class Mastering:
         repair: Repair,
         cancel: threading.Event,
         work: Work,
+        audio: AudioFormat,
     ) -> None:
         self.settings = settings
+        self.audio = audio
         self.cache = cache
         self.repair = repair
         self.cancel = cancel
         self.work = work
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
-        self.target = settings.loudness - ENCODER_GAIN_DB
-        """The loudness LAME is given; LAME's own gain brings the file to the setting."""
+        self.target = settings.loudness - audio.gain_db
+        """The loudness the encoder is given; its own gain brings the file to the setting."""
         self._calibration_key = content_key(
             "calibration", voicing.identity, voicing.voice, voicing.rate, CALIBRATION,
             self.target, settings.true_peak,
@@ -118,7 +116,7 @@ class Mastering:
 
     def encode(self, layout: ChapterLayout, gain: float) -> EncodedChapter:
         """The chapter's blocks limited and encoded at ``gain``; from the cache when unchanged."""
-        identity = (gain, self.settings.true_peak, encoder_identity(self.settings.bitrate))
+        identity = (gain, self.settings.true_peak, self.audio.identity(self.settings.bitrate))
         keys, frames, steps = [], [], []
         for block in layout.blocks:
             key = content_key("stream", block.key, *identity)
@@ -139,7 +137,7 @@ class Mastering:
     def _encode(self, block: Block, key: str, gain: float) -> bytes:
         """Limit, measure and encode one block; cache its stream and its facts."""
         meter = LoudnessMeter(SAMPLE_RATE)
-        stream = encode_stream(
+        stream = self.audio.encode(
             self._audio(block),
             self.settings.bitrate,
             SAMPLE_RATE,
@@ -149,11 +147,11 @@ class Mastering:
             work=self.work,
         )
         self.work.count("encoded")
-        frames = count_frames(stream)
-        if frames * SAMPLES_PER_FRAME != block.length + SAMPLES_PER_FRAME:
+        frames, timing = self.audio.frames(stream), self.audio.timing
+        if frames * timing.frame != block.length + timing.joint:
             raise AudioEssayError(
-                f"the MP3 encoder wrote {frames} frames for {block.length} samples, not one "
-                "frame more than the block: the encoder's delay has changed"
+                f"the {self.audio.name} encoder wrote {frames} frames for {block.length} "
+                "samples, not what its timing says: the encoder's delay has changed"
             )
         facts = _FACTS.pack(frames) + meter.steps.astype("<f8").tobytes()
         self.cache.store_blob("streams", key, stream)
@@ -166,7 +164,8 @@ class Mastering:
 
     def loudness(self, chapters: list[EncodedChapter]) -> float:
         """The episode's integrated loudness as encoded (LUFS, after LAME's own gain)."""
-        return integrated_loudness([c.steps for c in chapters], SAMPLE_RATE // 10) + ENCODER_GAIN_DB
+        steps = [c.steps for c in chapters]
+        return integrated_loudness(steps, SAMPLE_RATE // 10) + self.audio.gain_db
 
     def streams(self, chapter: EncodedChapter) -> Iterator[bytes]:
         """A chapter's encoded block streams, which must still be in the cache."""

@@ -32,7 +32,6 @@ from .assemble import ChapterLayout, lay_out
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .coverage import check_coverage
-from .encode import ENCODER_DELAY, SAMPLES_PER_FRAME
 from .engines import Engine, Samples, create_engine, engine_alphabet, voice_for_language
 from .files import (
     LOCK_FILE,
@@ -43,6 +42,7 @@ from .files import (
     staging,
     watching,
 )
+from .formats import Timing, audio_format
 from .freshness import recorded, request_key
 from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
 from .model import Chapter, Cue, Episode, Essay, Progress, Structure
@@ -54,7 +54,7 @@ from .project import Project, build_lexicon, find_project
 from .record import Inputs, claim_slug, stable_identity, unchanged, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
-from .tags import check_chapter_limits, read_cover, write_tags
+from .tags import check_chapter_limits, read_cover
 from .transcript import format_json_chapters, format_srt, format_vtt
 from .work import Work
 
@@ -160,19 +160,18 @@ def _render(
 
     with _open_cache(settings) as cache:
         run = _Run(settings, cache, cancel or threading.Event(), progress, work)
-        master = Mastering(settings, voicing, cache, run.repair, run.cancel, work)
+        audio = audio_format("mp3")
+        master = Mastering(settings, voicing, cache, run.repair, run.cancel, work, audio)
         layouts, encoded = _narrate_and_master(script, voicing, run, master)
-        chapters, cues, duration = place(layouts, [c.frames for c in encoded])
+        chapters, cues, duration = place(layouts, [c.frames for c in encoded], audio.timing)
 
         # Every output is staged under a temporary name, then all are moved into place at
         # once: the tagged MP3 (the tag, then the block streams), the sidecars, the art.
         with work.timed("write"):
             with staging() as stage:
                 mp3 = stage.file(files["mp3"])
-                write_tags(mp3, essay.metadata, chapters, duration, describe(essay), art)
-                with mp3.open("ab") as out:
-                    for chapter in encoded:
-                        out.writelines(master.streams(chapter))
+                streams = (stream for chapter in encoded for stream in master.streams(chapter))
+                audio.write(mp3, essay.metadata, chapters, duration, describe(essay), art, streams)
                 chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
                 stage.write(files["chapters"], chapters_json)
                 stage.write(files["vtt"], format_vtt(cues))
@@ -235,10 +234,11 @@ def _narrate_and_master(
             cancel=run.cancel, work=run.work, prelude=CALIBRATION_LINES if cached is None else (),
         ):  # fmt: skip
             if isinstance(part, Prelude):
-                gain = pool.submit(master.calibrate, calibration_layout(part.utterances, pauses))
+                passage = calibration_layout(part.utterances, pauses, master.audio.timing)
+                gain = pool.submit(master.calibrate, passage)
                 continue
             assert gain is not None  # the prelude comes first
-            layout = lay_out(part, pauses)
+            layout = lay_out(part, pauses, master.audio.timing)
             layouts.append(layout)
             fresh = {block.key for block in layout.blocks} - distinct
             distinct |= fresh
@@ -427,7 +427,7 @@ class _Mastering:
 
 
 def place(
-    layouts: list[ChapterLayout], frames: list[tuple[int, ...]]
+    layouts: list[ChapterLayout], frames: list[tuple[int, ...]], timing: Timing
 ) -> tuple[list[Chapter], list[Cue], float]:
     """Chapter and cue times in seconds, from the frames each block's stream holds."""
     chapters: list[Chapter] = []
@@ -436,13 +436,13 @@ def place(
     for index, (layout, counts) in enumerate(zip(layouts, frames, strict=True)):
         chapter_start = start
         for block, count in zip(layout.blocks, counts, strict=True):
-            offset = start + ENCODER_DELAY  # each stream starts with the encoder's delay
+            offset = start + timing.delay  # each stream starts with the encoder's delay
             cues.extend(
                 Cue((offset + c.start) / SAMPLE_RATE, (offset + c.end) / SAMPLE_RATE, c.text,
                     index, c.paragraph)
                 for c in block.cues
             )  # fmt: skip
-            start += count * SAMPLES_PER_FRAME
+            start += count * timing.frame
         chapters.append(
             Chapter(layout.title, layout.level, chapter_start / SAMPLE_RATE, start / SAMPLE_RATE,
                     layout.heading)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from audioessay import RenderSettings, render
-from audioessay import mastering as pipeline_module
 from audioessay.cache import Cache
 from audioessay.engines.fake import FakeEngine
+from audioessay.formats.mp3 import Mp3
 from audioessay.mastering import CALIBRATION_LINES
 
 from . import judges
@@ -47,18 +47,18 @@ class Counter:
         self.spoken: list[str] = []
         self.encoded = 0
         original = FakeEngine.synthesize
-        encode = pipeline_module.encode_stream
+        encode = Mp3.encode
 
         def synthesize(engine: FakeEngine, text: str):  # type: ignore[no-untyped-def]
             self.spoken.append(text)
             return original(engine, text)
 
-        def encode_stream(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def encode_block(*args, **kwargs):  # type: ignore[no-untyped-def]
             self.encoded += 1
             return encode(*args, **kwargs)
 
         monkeypatch.setattr(FakeEngine, "synthesize", synthesize)
-        monkeypatch.setattr(pipeline_module, "encode_stream", encode_stream)
+        monkeypatch.setattr(Mp3, "encode", encode_block)
 
     def reset(self) -> None:
         self.spoken.clear()

@@ -174,3 +174,38 @@ def test_the_spectral_meter_agrees_with_an_iir_k_filter_on_speech() -> None:
     for chunk in np.array_split(speech, 13):
         meter.feed(chunk)
     assert meter.integrated() == pytest.approx(textbook, abs=0.02)
+
+
+# -- the MP3 format's timing, as ffmpeg decodes it ---------------------------------------------
+
+
+def test_the_mp3_timing_is_what_ffmpeg_decodes(tmp_path: Path) -> None:
+    """Blocks are laid out by the format's timing: a block of whole frames is one frame longer
+    as a stream, and its first sample is decoded after the encoder's delay. ffprobe counts the
+    frames, and ffmpeg's decoding puts a click exactly where the timing says."""
+    from audioessay.errors import SettingsError
+    from audioessay.formats import audio_format
+    from audioessay.loudness import LoudnessMeter
+    from audioessay.work import Work
+
+    mp3 = audio_format("mp3")
+    frame, lead = mp3.timing.frame, 20 * mp3.timing.frame
+    click = np.zeros(2000, dtype=np.float32)
+    click[1000] = 0.5
+    audio = [lead, click, 30 * frame - lead - len(click)]  # 30 whole frames
+    stream = mp3.encode(audio, 64, 44100, gain_db=0.0, ceiling_db=0.0,
+                        meter=LoudnessMeter(44100), work=Work())  # fmt: skip
+    path = tmp_path / "block.mp3"
+    path.write_bytes(stream + stream)  # two blocks joined, as in an episode
+    assert judges.frame_duration(path) * 44100 == 2 * (30 * frame + mp3.timing.joint)
+    pcm = subprocess.run(
+        [judges.require("ffmpeg"), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    decoded = np.abs(np.frombuffer(pcm, dtype="<i2").astype(np.float64))
+    second = (30 * frame + mp3.timing.joint) + mp3.timing.delay + lead + 1000
+    for expected in (mp3.timing.delay + lead + 1000, second):
+        window = decoded[expected - 200 : expected + 200]
+        assert int(np.argmax(window)) - 200 == 0, "the click is not where the timing puts it"
+    with pytest.raises(SettingsError, match="unknown audio format 'wma'"):
+        audio_format("wma")

@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import __version__
 from ..escaping import xml_attr, xml_text
 from ..files import Staging
+from ..formats import audio_format
 from ..model import Episode
 from ..transcript import timestamp as clock
 from . import BookSection, book_sections
@@ -132,7 +133,7 @@ def _package(episode: Episode, sections: list[BookSection], audio: str, narrator
     manifest = [
         '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>',
         '<item id="css" href="style.css" media-type="text/css"/>',
-        f'<item id="audio" href={xml_attr(audio)} media-type="audio/mpeg"/>',
+        f'<item id="audio" href={xml_attr(audio)} media-type={xml_attr(audio_format("mp3").mime)}/>',
     ]
     spine = []
     for s in sections:

@@ -1,0 +1,36 @@
+"""Audio formats: the seam between the episode's blocks and a file that players open.
+
+A format owns everything that differs from one container and codec to the next:
+
+- the encoder, which turns one block (an utterance and its pause) into a stream of its own;
+- its timing: the frame the codec works in, the encoder's delay at the start of every stream,
+  and what joining two streams adds between them. The layout rounds each block to whole
+  frames with it, and chapters and cues are placed from the frames each stream really holds;
+- the container: how the streams are joined into one file, with the tags and chapters;
+- its MIME type and file extension;
+- the encoder's own gain, which the loudness target makes up for.
+
+MP3 is the first format (:mod:`.mp3`). A new one is a class with the same members, registered
+in :data:`FORMATS`; nothing in the pipeline changes.
+"""
+
+from __future__ import annotations
+
+from ..errors import SettingsError
+from .base import AudioFormat, Timing
+from .mp3 import Mp3
+
+__all__ = ["FORMATS", "AudioFormat", "Timing", "audio_format"]
+
+def audio_format(name: str) -> AudioFormat:
+    """The registered format called ``name``."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise SettingsError(
+            f"unknown audio format {name!r}; known: {', '.join(sorted(FORMATS))}"
+        ) from None
+
+
+FORMATS: dict[str, AudioFormat] = {Mp3.name: Mp3()}
+"""Every audio format, by name."""

@@ -1,0 +1,70 @@
+"""MP3: CBR LAME streams (``lameenc``), joined, behind one ID3v2.3 tag with chapters.
+
+LAME writes n / 1152 + 1 frames for n samples when n is a whole number of frames (measured),
+and a decoder outputs 1105 samples (576 + 529) before a stream's first input sample. So a block
+of whole frames costs exactly one frame more than its audio, and the joints fall in the
+silence at the end of each block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from ..encode import ENCODER_DELAY, ENCODER_GAIN_DB, SAMPLES_PER_FRAME, count_frames, encode_stream
+from ..encode import encoder_identity as _identity
+from .base import Timing
+
+if TYPE_CHECKING:
+    from ..engines import Samples
+    from ..loudness import LoudnessMeter
+    from ..model import Chapter, Metadata
+    from ..work import Work
+
+
+class Mp3:
+    """CBR MP3 at 44.1 kHz, mono, with ID3v2.3 chapters (STANDARDS: the podcast default)."""
+
+    name: ClassVar[str] = "mp3"
+    extension: ClassVar[str] = ".mp3"
+    mime: ClassVar[str] = "audio/mpeg"
+    timing: ClassVar[Timing] = Timing(SAMPLES_PER_FRAME, ENCODER_DELAY, SAMPLES_PER_FRAME)
+    gain_db: ClassVar[float] = ENCODER_GAIN_DB
+
+    def identity(self, bitrate: int) -> str:
+        return _identity(bitrate)
+
+    def encode(
+        self,
+        audio: Iterable[Samples | int],
+        bitrate: int,
+        rate: int,
+        *,
+        gain_db: float,
+        ceiling_db: float,
+        meter: LoudnessMeter,
+        work: Work,
+    ) -> bytes:
+        return encode_stream(
+            audio, bitrate, rate, gain_db=gain_db, ceiling_db=ceiling_db, meter=meter, work=work
+        )
+
+    def frames(self, stream: bytes) -> int:
+        return count_frames(stream)
+
+    def write(
+        self,
+        path: Path,
+        metadata: Metadata,
+        chapters: list[Chapter],
+        duration: float,
+        description: str,
+        art: tuple[bytes, str] | None,
+        streams: Iterable[bytes],
+    ) -> None:
+        from ..tags import write_tags
+
+        write_tags(path, metadata, chapters, duration, description, art)
+        with path.open("ab") as out:
+            out.writelines(streams)
