@@ -58,7 +58,7 @@ class Counter:
             return encode(*args, **kwargs)
 
         monkeypatch.setattr(FakeEngine, "synthesize", synthesize)
-        monkeypatch.setattr(Mp3, "encode", encode_block)
+        monkeypatch.setattr(Mp3, "encode", staticmethod(encode_block))
 
     def reset(self) -> None:
         self.spoken.clear()

@@ -12,15 +12,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from ..encode import ENCODER_DELAY, ENCODER_GAIN_DB, SAMPLES_PER_FRAME, count_frames, encode_stream
-from ..encode import encoder_identity as _identity
+from ..encode import (
+    ENCODER_DELAY,
+    ENCODER_GAIN_DB,
+    SAMPLES_PER_FRAME,
+    count_frames,
+    encode_stream,
+    encoder_identity,
+)
 from .base import Timing
 
 if TYPE_CHECKING:
-    from ..engines import Samples
-    from ..loudness import LoudnessMeter
     from ..model import Chapter, Metadata
-    from ..work import Work
 
 
 class Mp3:
@@ -32,26 +35,9 @@ class Mp3:
     timing: ClassVar[Timing] = Timing(SAMPLES_PER_FRAME, ENCODER_DELAY, SAMPLES_PER_FRAME)
     gain_db: ClassVar[float] = ENCODER_GAIN_DB
 
-    def identity(self, bitrate: int) -> str:
-        return _identity(bitrate)
-
-    def encode(
-        self,
-        audio: Iterable[Samples | int],
-        bitrate: int,
-        rate: int,
-        *,
-        gain_db: float,
-        ceiling_db: float,
-        meter: LoudnessMeter,
-        work: Work,
-    ) -> bytes:
-        return encode_stream(
-            audio, bitrate, rate, gain_db=gain_db, ceiling_db=ceiling_db, meter=meter, work=work
-        )
-
-    def frames(self, stream: bytes) -> int:
-        return count_frames(stream)
+    identity = staticmethod(encoder_identity)
+    encode = staticmethod(encode_stream)
+    frames = staticmethod(count_frames)
 
     def write(
         self,
