@@ -292,6 +292,7 @@ def write_atomic(final: Path, data: bytes | str) -> None:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.cache  # the code does not change while it runs: asked twice a render, stat'ed once
 def code_version() -> str:
     """audioessay's version and the size and time of each of its files: a render made by
     other code is never taken as up to date, even in a checkout whose version did not move."""

@@ -243,13 +243,14 @@ def up_to_date(directory: Path, slug: str, request: str) -> Episode | None:
 
     This runs before the essay is parsed: an unchanged re-render costs a few file reads.
     """
-    data = _previous(record_path(directory, slug))
+    path = record_path(directory, slug)
+    data = _previous(path)
     reads = data.get("reads")
     if not request or data.get("request") != request or not isinstance(reads, dict):
         return None
     if any(file_digest(directory / str(name)) != digest for name, digest in reads.items()):
         return None  # (``directory / name`` is ``name`` itself when it is absolute)
-    return unchanged(directory, slug, str(data.get("inputs") or ""))
+    return _intact(path, data)
 
 
 def unchanged(directory: Path, slug: str, inputs: str) -> Episode | None:
@@ -260,21 +261,28 @@ def unchanged(directory: Path, slug: str, inputs: str) -> Episode | None:
     nothing: the files keep their times (nothing to upload again) and no audio is touched.
     """
     path = record_path(directory, slug)
-    if not inputs or _previous(path).get("inputs") != inputs or mismatched(path):
+    data = _previous(path)
+    return _intact(path, data) if inputs and data.get("inputs") == inputs else None
+
+
+def _intact(path: Path, data: dict[str, Any]) -> Episode | None:
+    """The episode of the record ``data`` (read from ``path``) if all its files are intact."""
+    if not data.get("inputs") or mismatched(path, data):
         return None
     try:
-        return read_record(path)
+        return _episode(data, path)
     except OutputError:
         return None
 
 
-def mismatched(path: Path) -> list[str]:
-    """The files of the record at ``path`` that are missing or are not the ones it describes.
+def mismatched(path: Path, data: dict[str, Any] | None = None) -> list[str]:
+    """The files of the record at ``path`` (``data``, if already read) that are missing or are
+    not the ones it describes.
 
     Sizes are compared always, hashes only when a file is newer than its record: a render
     that died between moving its files and writing its record leaves exactly that.
     """
-    data = _previous(path)
+    data = _previous(path) if data is None else data
     checks = data.get("checks")
     if not isinstance(checks, dict):
         checks = {}  # a version 1 record: only that its files exist can be checked
@@ -337,15 +345,25 @@ def read_record(path: Path) -> Episode:
     """The episode a record describes, with its files resolved in the record's folder."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from exc
+    return _episode(data, path)
+
+
+def _episode(data: Any, path: Path) -> Episode:
+    """The episode of record ``data``, read from ``path``; checked for format and version."""
+    try:
         if data.get("format") != RECORD_FORMAT:
             raise ValueError("not an audioessay episode record")
         if data.get("version") not in (1, RECORD_VERSION):
             raise ValueError(f"record version {data.get('version')} is not {RECORD_VERSION}")
         return _from_json(data, path.parent)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise OutputError(
-            f"{path} cannot be read ({exc}); render its essay again, or delete the file"
-        ) from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: Path, exc: Exception) -> OutputError:
+    return OutputError(f"{path} cannot be read ({exc}); render its essay again, or delete the file")
 
 
 def _from_json(data: dict[str, Any], directory: Path) -> Episode:
