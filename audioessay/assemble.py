@@ -17,7 +17,7 @@ the frames actually written, never from PCM lengths.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from .cache import Cache, content_key
@@ -50,6 +50,9 @@ class Block:
 
     segments: tuple[Segment, ...]
     cues: tuple[SampleCue, ...]
+    pause: int = 0
+    """Samples of the closing pause (the last segment, when it is not 0): what an aligned
+    layout of another format sets again for its own frames."""
 
     @property
     def length(self) -> int:
@@ -129,15 +132,52 @@ class _ChapterBuilder:
         """End the block with ``pause``, less the joint, rounded to whole frames."""
         frame = self.timing.frame
         wanted = self.position + round(pause * SAMPLE_RATE) - self.timing.joint
-        length = max((wanted + frame // 2) // frame, -(-self.position // frame)) * frame
-        self._silence(length - self.position)
-        self.blocks.append(Block(tuple(self.segments), tuple(self.cues)))
+        length = whole_frames(wanted, self.position, frame)
+        pause = length - self.position
+        self._silence(pause)
+        self.blocks.append(Block(tuple(self.segments), tuple(self.cues), pause))
         self.segments, self.cues, self.position = [], [], 0
 
     def finish(self, title: str, level: int, trailing: float, heading: bool) -> ChapterLayout:
         if self.segments:
             self._close(trailing)
         return ChapterLayout(title, level, tuple(self.blocks), heading)
+
+
+def whole_frames(wanted: int, audio: int, frame: int) -> int:
+    """The whole number of frames nearest ``wanted`` samples that still holds ``audio``."""
+    return max((wanted + frame // 2) // frame, -(-audio // frame)) * frame
+
+
+class Aligner:
+    """Lays out an alternate format's blocks so that each one's audio starts where it does in
+    the episode's own format, to within half a frame, all the way through.
+
+    Rounding each pause to whole frames on its own would let two formats drift apart (about
+    10 ms every block, as a random walk); instead every block's pause is chosen so that the
+    next block starts where the reference's does, from the positions each has reached so far.
+    So chapters and cues of every format agree with the MP3's."""
+
+    def __init__(self, reference: Timing, timing: Timing) -> None:
+        self.reference, self.timing = reference, timing
+        self.ours = 0
+        """Where our next block starts, in our decoded samples (before the container's trim)."""
+        self.theirs = reference.lead - timing.lead
+        """Where it should start, in the same samples."""
+
+    def align(self, layout: ChapterLayout) -> ChapterLayout:
+        blocks = []
+        for block in layout.blocks:
+            audio = block.segments[:-1] if block.pause else block.segments
+            heard = block.length - block.pause
+            self.theirs += block.length + self.reference.joint
+            wanted = self.theirs - self.ours - self.timing.joint
+            length = whole_frames(wanted, heard, self.timing.frame)
+            pause = length - heard
+            segments = (*audio, pause) if pause else audio
+            blocks.append(Block(segments, block.cues, pause))
+            self.ours += length + self.timing.joint
+        return replace(layout, blocks=tuple(blocks))
 
 
 def lay_out(narrated: NarratedSection, pauses: Pauses, timing: Timing) -> ChapterLayout:

@@ -11,7 +11,6 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -126,8 +125,14 @@ def render(
     headings: HeadingsOption = None,
     skip: SkipOption = None,
     formats: Annotated[
-        str, typer.Option("--format", help="Outputs: mp3 (always), daisy, epub; comma-separated.")
-    ] = "mp3",
+        str | None,
+        typer.Option(
+            "--format",
+            help="Outputs, comma-separated: mp3 (always), opus, m4a, m4b, daisy, epub "
+            "(default: front matter's `formats`, else mp3).",
+        ),
+    ] = None,
+    opus_bitrate: Annotated[int, typer.Option(help="Opus bit rate in kb/s (6-256).")] = 24,
     feed: Annotated[
         bool,
         typer.Option("--feed", help="Then rebuild the output folder's podcast feed and pages."),
@@ -143,25 +148,19 @@ def render(
     import os
 
     from .cache import default_cache_dir
-    from .config import Pauses
+    from .config import load_settings
     from .freshness import recorded
 
-    settings, explicit = _settings(engine, voice, rate, lexicon, skip_citations, headings, skip)
-    settings = replace(
-        settings,
-        bitrate=bitrate,
-        output_dir=output,
-        cover=cover,
-        formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
-        jobs=jobs if jobs is not None else (os.cpu_count() or 1),
-        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
-        pauses=Pauses(
-            sentence=sentence_pause,
-            paragraph=paragraph_pause,
-            title=title_pause,
-            chapter=chapter_pause,
-        ),
-    )
+    flags = {
+        "engine": engine, "voice": voice, "rate": rate, "lexicon": lexicon,
+        "skip_citations": skip_citations, "headings": headings, "skip": skip,
+        "bitrate": bitrate, "opus_bitrate": opus_bitrate, "output_dir": output, "cover": cover,
+        "formats": formats, "jobs": jobs if jobs is not None else (os.cpu_count() or 1),
+        "cache_dir": None if no_cache else (cache_dir or default_cache_dir()),
+        "sentence_pause": sentence_pause, "paragraph_pause": paragraph_pause,
+        "title_pause": title_pause, "chapter_pause": chapter_pause,
+    }  # fmt: skip
+    settings, explicit = load_settings(flags)
     with _errors():
         settings.validate()
         sources = _expand(essays)
@@ -186,7 +185,7 @@ def render(
             episodes.append(_episode_json(episode))
             unchanged = "  (unchanged)" if episode.work.get("unchanged") else ""
             reporter.done(
-                f"✓ {episode.files['mp3']}  {_clock(episode.duration)}, "
+                f"✓ {episode.files.mp3}  {_clock(episode.duration)}, "
                 f"{len(episode.chapters)} chapters{unchanged}"
             )
     payload: dict[str, Any] = {"episodes": episodes}
@@ -211,24 +210,12 @@ def _settings(
     skip: list[str] | None = None,
 ) -> tuple[Any, frozenset[str]]:
     """Settings from the voice options shared by ``render`` and ``script``, and which were given."""
-    from .config import RenderSettings
+    from .config import load_settings
 
-    given = {
-        "engine": engine, "voice": voice, "rate": rate,
-        "lexicon": lexicon or None, "skip_citations": skip_citations,
-    }  # fmt: skip
-    explicit = frozenset(name for name, value in given.items() if value is not None)
-    defaults = RenderSettings()
-    settings = RenderSettings(
-        engine=engine or defaults.engine,
-        voice=voice,
-        rate=rate if rate is not None else defaults.rate,
-        lexicons=tuple(lexicon or ()),
-        skip_citations=bool(skip_citations),
-        headings=headings,
-        skip=tuple(skip or ()),
-    )
-    return settings, explicit
+    return load_settings({
+        "engine": engine, "voice": voice, "rate": rate, "lexicon": lexicon,
+        "skip_citations": skip_citations, "headings": headings, "skip": skip,
+    })  # fmt: skip
 
 
 @app.command()
@@ -656,13 +643,13 @@ def _episode_json(episode: Any) -> dict[str, Any]:
         "source": str(episode.source),
         "title": episode.metadata.title,
         "slug": episode.slug,
-        "mp3": str(episode.files["mp3"]),
+        "mp3": str(episode.files.mp3),
         "duration": round(episode.duration, 3),
         "chapters": [
             {"title": c.title, "level": c.level, "start": round(c.start, 3), "end": round(c.end, 3)}
             for c in episode.chapters
         ],
-        "files": {kind: str(path) for kind, path in episode.files.items()},
+        "files": {kind: str(path) for kind, path in episode.files.named().items()},
         "work": episode.work,
     }
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import SettingsError
 from .model import EssaySettings
@@ -12,8 +14,11 @@ MIN_RATE = 80
 """Slowest speaking rate accepted, in words per minute (eSpeak NG's own lower limit)."""
 MAX_RATE = 450
 """Fastest speaking rate accepted; players speed audio up better than a rushed voice does."""
-FORMATS = ("mp3", "daisy", "epub")
-"""Outputs of a render: the MP3 (always), a DAISY 2.02 book, an EPUB 3 with Media Overlays."""
+FORMATS = ("mp3", "opus", "m4a", "m4b", "daisy", "epub")
+"""Outputs of a render: the MP3 (always), Opus, M4A and M4B alternates of it, a DAISY 2.02 book,
+an EPUB 3 with Media Overlays."""
+OPUS_BITRATES = range(6, 257)
+"""What libopus accepts for mono, in kb/s."""
 BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 """MPEG-1 Layer III bit rates (kb/s) valid at 44.1 kHz."""
 
@@ -52,7 +57,9 @@ class RenderSettings:
     rate: int = 175
     """Speaking rate in words per minute."""
     bitrate: int = 64
-    """CBR MP3 bit rate in kb/s."""
+    """CBR MP3 bit rate in kb/s (the M4A and M4B's AAC uses it too)."""
+    opus_bitrate: int = 24
+    """Opus bit rate in kb/s: 24 is transparent enough for speech and a third of the MP3."""
     pauses: Pauses = field(default_factory=Pauses)
     output_dir: Path = Path("output")
     cover: Path | None = None
@@ -64,7 +71,8 @@ class RenderSettings:
     cache_dir: Path | None = None
     """Where synthesized audio and encoded blocks are kept; None for a private, temporary one."""
     formats: tuple[str, ...] = ("mp3",)
-    """What to produce besides the MP3 and its sidecars: ``daisy`` and/or ``epub``."""
+    """What to produce: the MP3 and its sidecars always, and any of ``opus``, ``m4a``, ``m4b``,
+    ``daisy`` and ``epub``."""
     lexicons: tuple[Path, ...] = ()
     """``--lexicon`` files: they win over every other lexicon."""
     essay_lexicons: tuple[Path, ...] = ()
@@ -88,6 +96,10 @@ class RenderSettings:
         if self.bitrate not in BITRATES:
             allowed = ", ".join(str(b) for b in BITRATES)
             raise SettingsError(f"--bitrate must be one of {allowed} kb/s, not {self.bitrate}")
+        if self.opus_bitrate not in OPUS_BITRATES:
+            raise SettingsError(
+                f"--opus-bitrate must be between 6 and 256 kb/s, not {self.opus_bitrate}"
+            )
         if not 1 <= self.jobs <= 64:
             raise SettingsError(f"--jobs must be between 1 and 64, not {self.jobs}")
         unknown = set(self.formats) - set(FORMATS)
@@ -108,6 +120,43 @@ class RenderSettings:
             value = getattr(essay, name)
             if value is not None and name not in explicit:
                 changes[name] = value
+        if essay.formats is not None and "formats" not in explicit:
+            changes["formats"] = essay.formats
         if essay.lexicon:
             changes["essay_lexicons"] = (*self.essay_lexicons, *essay.lexicon)
         return replace(self, **changes) if changes else self  # type: ignore[arg-type]
+
+
+_PAUSE_FLAGS = {f"{name}_pause": name for name in ("sentence", "clause", "paragraph", "title", "chapter")}
+
+
+def load_settings(flags: Mapping[str, Any]) -> tuple[RenderSettings, frozenset[str]]:
+    """The settings the command line gives, and the names of those it gave (``None`` is not
+    given): defaults < ``audioessay.toml`` < front matter < flags, where the essay's folder and
+    front matter are applied per essay by ``with_essay``, which leaves the given ones alone.
+
+    Flags are named like the settings, except ``--lexicon`` (``lexicon``, files), ``--format``
+    (``formats``, comma-separated text) and the pauses (``sentence_pause``…)."""
+    given = {name: value for name, value in flags.items() if value is not None}
+    changes: dict[str, Any] = {}
+    pauses: dict[str, float] = {}
+    for name, value in given.items():
+        if name in _PAUSE_FLAGS:
+            pauses[_PAUSE_FLAGS[name]] = value
+        elif name == "lexicon":
+            changes["lexicons"] = tuple(value)
+        elif name == "formats":
+            changes["formats"] = tuple(f.strip().lower() for f in str(value).split(",") if f.strip())
+        elif name in {"skip"}:
+            changes[name] = tuple(value)
+        elif name in _FIELDS:
+            changes[name] = value
+        else:
+            raise ValueError(f"no setting is called {name!r}")
+    if pauses:
+        changes["pauses"] = Pauses(**pauses)
+    explicit = frozenset(name for name in given if name not in ("lexicon",) or given[name])
+    return replace(RenderSettings(), **changes), explicit
+
+
+_FIELDS = {f.name for f in fields(RenderSettings)}

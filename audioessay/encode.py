@@ -7,7 +7,7 @@ the frames actually written (1152 samples each), never from PCM lengths.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .dsp import to_pcm16
 from .engines import Samples
@@ -68,27 +68,44 @@ def encode_stream(
         encoder.set_in_sample_rate(rate)
         encoder.set_channels(1)
         encoder.set_quality(QUALITY)
-        for item in audio:
+        for item in limited(audio, rate, gain_db, ceiling_db, meter, work):
             if isinstance(item, int):
                 for start in range(0, item, rate):
                     with work.timed("encode"):
                         out += encoder.encode(bytes(2 * min(rate, item - start)))
-                if meter is not None:
-                    with work.timed("dsp"):
-                        meter.silence(item)
             else:
-                with work.timed("dsp"):
-                    limited = apply_gain_and_limit(item, gain_db, ceiling_db, rate)
-                    pcm = to_pcm16(limited)
-                    if meter is not None:
-                        meter.feed(limited)
                 with work.timed("encode"):
-                    out += encoder.encode(pcm)
+                    out += encoder.encode(to_pcm16(item))
         with work.timed("encode"):
             out += encoder.flush()
     except Exception as exc:  # lameenc raises bare exceptions
         raise EncodeError(f"the MP3 encoder failed: {exc}") from exc
     return bytes(out)
+
+
+def limited(
+    audio: Iterable[Samples | int],
+    rate: int,
+    gain_db: float,
+    ceiling_db: float,
+    meter: LoudnessMeter | None,
+    work: Work,
+) -> Iterator[Samples | int]:
+    """Pieces at ``gain_db`` with their true peaks held at ``ceiling_db``, silences as they are.
+
+    Every format's encoder is given exactly this, and ``meter`` hears exactly this, so the
+    loudness measured is that of what was encoded. Each piece is limited on its own, which is
+    exact because pieces are separated by silence."""
+    for item in audio:
+        with work.timed("dsp"):
+            if isinstance(item, int):
+                if meter is not None:
+                    meter.silence(item)
+            else:
+                item = apply_gain_and_limit(item, gain_db, ceiling_db, rate)
+                if meter is not None:
+                    meter.feed(item)
+        yield item
 
 
 def count_frames(data: bytes) -> int:

@@ -1,7 +1,7 @@
 """The podcast RSS feed: RSS 2.0 with the itunes, podcast, psc and atom namespaces.
 
-The feed is a pure function of the podcast settings, the episode records and the sizes of the
-MP3s on disk, so rebuilding it is always safe and never loses an episode. It is written by hand
+The feed is a pure function of the podcast settings, the episode records and the sizes (and,
+for alternates, the SHA-384) of the audio files on disk, so rebuilding it is always safe and never loses an episode. It is written by hand
 rather than through ElementTree so that the four namespace declarations are always present
 exactly as the standards spell them, and every text and attribute goes through one escaper
 that also drops characters XML 1.0 cannot carry.
@@ -9,16 +9,19 @@ that also drops characters XML 1.0 cannot carry.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.utils
+import hashlib
 import html
 import uuid
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from .escaping import xml_attr, xml_text
 from .formats import audio_format
-from .model import Episode
+from .model import AudioFile, Episode
 from .podcast import Podcast
 from .transcript import timestamp
 
@@ -118,20 +121,23 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
     meta = episode.metadata
     files = episode.files
 
-    def url(kind: str) -> str:
-        return file_url(base_url, files[kind].name)
+    def url(path: Path) -> str:
+        return file_url(base_url, path.name)
 
     yield "<item>"
     yield _el("title", meta.title)
     yield _el("itunes:title", meta.title)
-    if "html" in files:
-        yield _el("link", url("html"))
+    if files.html is not None:
+        yield _el("link", url(files.html))
     # Apps render descriptions as HTML: plain text is escaped as HTML, then as XML.
     yield _el("description", html.escape(episode.description or meta.title, quote=False))
     yield _el("guid", episode.guid, isPermaLink="false")
     if episode.published:
         yield _el("pubDate", rfc2822(episode.published))
-    yield _empty("enclosure", url=url("mp3"), length=str(size), type=audio_format("mp3").mime)
+    yield _empty("enclosure", url=url(files.mp3), length=str(size), type=audio_format("mp3").mime)
+    if files.alternates:  # every encoding, the enclosure's marked as the default
+        for audio in files.audio:
+            yield from _alternate(audio, episode.duration, url(audio.path), audio is files.audio[0])
     yield _el("itunes:duration", str(round(episode.duration)))
     yield _el("itunes:episodeType", "full")
     yield _el("itunes:explicit", "true" if podcast.explicit else "false")
@@ -139,23 +145,43 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
         yield _el("itunes:author", meta.author)
     if episode.image is not None:
         yield _empty("itunes:image", href=file_url(base_url, episode.image.name))
-    if "chapters" in files:
-        yield _empty("podcast:chapters", url=url("chapters"), type="application/json+chapters")
-    for kind, mime, captions in (
-        ("vtt", "text/vtt", True),
-        ("srt", "application/x-subrip", True),
-        ("html", "text/html", False),
+    yield _empty("podcast:chapters", url=url(files.chapters), type="application/json+chapters")
+    for path, mime, captions in (
+        (files.vtt, "text/vtt", True),
+        (files.srt, "application/x-subrip", True),
+        (files.html, "text/html", False),
     ):
-        if kind in files:
+        if path is not None:
             rel = {"rel": "captions"} if captions else {}
             yield _empty(
-                "podcast:transcript", url=url(kind), type=mime, language=meta.language, **rel
+                "podcast:transcript", url=url(path), type=mime, language=meta.language, **rel
             )
     yield '<psc:chapters version="1.2">'
     for chapter in episode.chapters:
         yield "  " + _empty("psc:chapter", start=timestamp(chapter.start), title=chapter.title)
     yield "</psc:chapters>"
     yield "</item>"
+
+
+def _alternate(audio: AudioFile, duration: float, url: str, default: bool) -> Iterator[str]:
+    """One ``podcast:alternateEnclosure``: its type, size, average bit rate and title, where
+    to get it, and the SHA-384 of its bytes so an app can check what it downloaded."""
+    form = audio_format(audio.format)
+    size = audio.path.stat().st_size
+    with audio.path.open("rb") as data:
+        digest = hashlib.file_digest(data, "sha384")
+    integrity = "sha384-" + base64.b64encode(digest.digest()).decode("ascii")
+    attributes = {
+        "type": form.mime, "length": str(size),
+        "bitrate": f"{size * 8 / duration:.1f}" if duration > 0 else "0", "title": form.label,
+        "codecs": form.codecs,
+    }  # fmt: skip
+    if default:
+        attributes["default"] = "true"
+    yield f"<podcast:alternateEnclosure{_attrs(attributes)}>"
+    yield "  " + _empty("podcast:source", uri=url, contentType=form.mime)
+    yield "  " + _empty("podcast:integrity", type="sri", value=integrity)
+    yield "</podcast:alternateEnclosure>"
 
 
 def _attrs(attributes: dict[str, str]) -> str:

@@ -96,9 +96,11 @@ class Mastering:
         self._locks_lock = threading.Lock()
         self.target = settings.loudness - audio.gain_db
         """The loudness the encoder is given; its own gain brings the file to the setting."""
+        self.ceiling = settings.true_peak - audio.headroom_db
+        """The true-peak ceiling the encoder is given: lower by what its codec overshoots."""
         self._calibration_key = content_key(
             "calibration", voicing.identity, voicing.voice, voicing.rate, CALIBRATION,
-            self.target, settings.true_peak,
+            self.target, self.ceiling,
         )  # fmt: skip
 
     def cached_gain(self) -> float | None:
@@ -110,13 +112,13 @@ class Mastering:
         """The episode gain, from the calibration passage as this voice speaks it."""
         with self.work.timed("dsp"):
             audio = list(self._audio(passage))
-            gain = calibrated_gain(audio, self.target, self.settings.true_peak, SAMPLE_RATE)
+            gain = calibrated_gain(audio, self.target, self.ceiling, SAMPLE_RATE)
         self.cache.store_blob("loudness", self._calibration_key, np.float64(gain).tobytes())
         return gain
 
     def encode(self, layout: ChapterLayout, gain: float) -> EncodedChapter:
         """The chapter's blocks limited and encoded at ``gain``; from the cache when unchanged."""
-        identity = (gain, self.settings.true_peak, self.audio.identity(self.settings.bitrate))
+        identity = (gain, self.ceiling, self.audio.identity(self.audio.bitrate(self.settings)))
         keys, frames, steps = [], [], []
         for block in layout.blocks:
             key = content_key("stream", block.key, *identity)
@@ -139,10 +141,10 @@ class Mastering:
         meter = LoudnessMeter(SAMPLE_RATE)
         stream = self.audio.encode(
             self._audio(block),
-            self.settings.bitrate,
+            self.audio.bitrate(self.settings),
             SAMPLE_RATE,
             gain_db=gain,
-            ceiling_db=self.settings.true_peak,
+            ceiling_db=self.ceiling,
             meter=meter,
             work=self.work,
         )

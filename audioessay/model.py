@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +105,8 @@ class EssaySettings:
     skip_citations: bool | None = None
     headings: str | None = None
     skip: tuple[str, ...] = ()
+    formats: tuple[str, ...] | None = None
+    """What to produce (``formats: [mp3, opus, m4b]``); the command line's ``--format`` wins."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,66 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class AudioFile:
+    """One encoding of the episode: its format's name (see :mod:`audioessay.formats`) and path."""
+
+    format: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Every file a render writes, each by what it is.
+
+    The episode's own audio (the MP3: the feed's enclosure, and what pages and talking books
+    play) comes first in ``audio``; alternates in other formats follow it."""
+
+    audio: tuple[AudioFile, ...]
+    chapters: Path
+    """Podcasting 2.0 JSON chapters."""
+    vtt: Path
+    srt: Path
+    html: Path | None = None
+    """The page: the accessible transcript with a player."""
+    daisy: Path | None = None
+    """The DAISY 2.02 book's folder."""
+    daisy_zip: Path | None = None
+    epub: Path | None = None
+
+    @property
+    def mp3(self) -> Path:
+        return self.audio[0].path
+
+    @property
+    def alternates(self) -> tuple[AudioFile, ...]:
+        return self.audio[1:]
+
+    def named(self) -> dict[str, Path]:
+        """Each file by a name for it (the format's, or the sidecar's): what a record stores."""
+        named = {a.format: a.path for a in self.audio}
+        for kind in ("chapters", "vtt", "srt", "html", "daisy", "daisy_zip", "epub"):
+            path = getattr(self, kind)
+            if path is not None:
+                named[kind] = path
+        return named
+
+    @classmethod
+    def from_named(cls, named: dict[str, Path], audio_formats: Iterable[str]) -> Outputs:
+        """The outputs a record's ``named`` files describe (``audio_formats`` in order)."""
+        audio = tuple(AudioFile(kind, named[kind]) for kind in audio_formats if kind in named)
+        return cls(
+            audio=audio,
+            chapters=named["chapters"],
+            vtt=named["vtt"],
+            srt=named["srt"],
+            html=named.get("html"),
+            daisy=named.get("daisy"),
+            daisy_zip=named.get("daisy_zip"),
+            epub=named.get("epub"),
+        )
+
+
+@dataclass(frozen=True)
 class Episode:
     """What a render produced: where the files are and how the audio is laid out."""
 
@@ -163,8 +226,8 @@ class Episode:
     duration: float
     chapters: tuple[Chapter, ...]
     cues: tuple[Cue, ...]
-    files: dict[str, Path]
-    """Output kind (``mp3``, ``chapters``, ``vtt``, ``srt``, ``html``…) to its path."""
+    files: Outputs
+    """Where each output is."""
     guid: str = ""
     """The feed GUID: the same for the same essay across re-renders and moves."""
     published: dt.datetime | None = None

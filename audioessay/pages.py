@@ -12,12 +12,13 @@ chapters and every sentence carries its start time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
 from .escaping import xml_text
 from .files import write_atomic
+from .formats import audio_format
 from .model import Chapter, Cue, Episode, chapter_texts
 from .podcast import Podcast
 
@@ -120,8 +121,18 @@ def _head(title: str, language: str, podcast: Podcast | None) -> str:
 </head>"""
 
 
-def episode_page(episode: Episode, podcast: Podcast | None = None, mp3_size: int = 0) -> str:
-    """The episode's page: player, chapters, downloads, shortcuts and the timed transcript."""
+def audio_sizes(episode: Episode) -> dict[str, int]:
+    """The size of each of the episode's audio files that exists, by format."""
+    return {a.format: a.path.stat().st_size for a in episode.files.audio if a.path.is_file()}
+
+
+def episode_page(
+    episode: Episode, podcast: Podcast | None = None, sizes: Mapping[str, int] | None = None
+) -> str:
+    """The episode's page: player, chapters, downloads, shortcuts and the timed transcript.
+
+    ``sizes`` gives each audio file's size by format (the files may still be staged)."""
+    sizes = sizes or {}
     meta = episode.metadata
     files = episode.files
     title = f"{meta.title} · {podcast.title}" if podcast else meta.title
@@ -140,18 +151,21 @@ def episode_page(episode: Episode, podcast: Podcast | None = None, mp3_size: int
     description = (
         f'<p class="description">{e(episode.description)}</p>\n' if episode.description else ""
     )
-    mp3 = e(files["mp3"].name)
-    size = f" ({mp3_size / 1e6:.1f} MB)" if mp3_size else ""
-    downloads = [f'<a href="{mp3}" download>MP3 audio{size}</a>']
-    for kind, label in (
-        ("vtt", "WebVTT captions"),
-        ("srt", "SRT captions"),
-        ("chapters", "chapters (JSON)"),
-        ("epub", "EPUB 3 book, text in sync with the audio"),
-        ("daisy_zip", "DAISY 2.02 talking book"),
+    mp3 = e(files.mp3.name)
+    downloads = []
+    for audio in files.audio:
+        size = f" ({sizes[audio.format] / 1e6:.1f} MB)" if audio.format in sizes else ""
+        label = audio_format(audio.format).label + size
+        downloads.append(f'<a href="{e(audio.path.name)}" download>{e(label)}</a>')
+    for path, label in (
+        (files.vtt, "WebVTT captions"),
+        (files.srt, "SRT captions"),
+        (files.chapters, "chapters (JSON)"),
+        (files.epub, "EPUB 3 book, text in sync with the audio"),
+        (files.daisy_zip, "DAISY 2.02 talking book"),
     ):
-        if kind in files:
-            downloads.append(f'<a href="{e(files[kind].name)}">{label}</a>')
+        if path is not None:
+            downloads.append(f'<a href="{e(path.name)}">{label}</a>')
     speeds = "".join(
         f'<option value="{s:g}"{" selected" if s == 1 else ""}>{s:g}×</option>' for s in SPEEDS
     )
@@ -245,17 +259,13 @@ def index_page(
             day = episode.published.date().isoformat()
             facts.append(f'<time datetime="{day}">{day}</time>')
         facts.append(spoken_duration(episode.duration))
-        page = (
-            e(episode.files["html"].name)
-            if "html" in episode.files
-            else e(episode.files["mp3"].name)
-        )
+        page = e((episode.files.html or episode.files.mp3).name)
         items.append(
             f'<li><article aria-labelledby="ep-{e(episode.slug)}">\n'
             f'<h3 id="ep-{e(episode.slug)}"><a href="{page}">{e(meta.title)}</a></h3>\n'
             f'<p class="byline">{" · ".join(facts)}</p>\n'
             f"<p>{e(episode.description)}</p>\n"
-            f'<p><a href="{e(episode.files["mp3"].name)}" download>MP3 audio ({size / 1e6:.1f} MB)</a></p>\n'
+            f'<p><a href="{e(episode.files.mp3.name)}" download>MP3 audio ({size / 1e6:.1f} MB)</a></p>\n'
             "</article></li>\n"
         )
     listing = (

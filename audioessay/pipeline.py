@@ -2,12 +2,15 @@
 
     unchanged? (:mod:`.freshness`: the record's command and the files it read)
           → parse → script (speakable text; every written word checked)
-          → check voice, art, limits → claim a slug → unchanged? (the parsed inputs' key)
-          → the voice's gain (calibrated once per voice, cached)
-          → narrate (cached pieces) ─┬→ lay out each chapter in blocks as soon as it is spoken
-                                     └→ limit + encode each block at that gain (cached streams)
-          → check the essay's loudness → place chapters and cues → stage: tag + join streams,
-            sidecars, cover art, talking books and page → move all into place → the record
+          → check voice, art, limits → claim a slug → plan the outputs
+          → unchanged? (the parsed inputs' key)
+          → each format's gain (calibrated once per voice and format, cached)
+          → narrate (cached pieces) ─┬→ lay out each chapter in blocks as soon as it is spoken,
+                                     │  each alternate format's aligned to the MP3's
+                                     └→ limit + encode each block of each format (cached)
+          → check each format's loudness → place chapters and cues → stage: each audio file
+            (tags and chapters, then its block streams), sidecars, cover art → the Episode
+            → its talking books and page → move all into place → the record
 
 Synthesis runs on ``jobs`` threads and mastering on ``jobs`` more, so a chapter is measured and
 encoded while later ones are still being spoken (LAME and NumPy release the GIL; pyttsx3 and
@@ -25,10 +28,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import TypeVar
 
-from .assemble import ChapterLayout, lay_out
+from .assemble import Aligner, ChapterLayout, lay_out
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .coverage import check_coverage
@@ -42,10 +46,10 @@ from .files import (
     staging,
     watching,
 )
-from .formats import Timing, audio_format
+from .formats import FORMATS, AudioFormat, Timing, audio_format
 from .freshness import recorded, request_key
 from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
-from .model import Chapter, Cue, Episode, Essay, Progress, Structure
+from .model import AudioFile, Chapter, Cue, Episode, Essay, Outputs, Progress, Structure
 from .narrate import SAMPLE_RATE, Narrator, Piece, Prelude, Voicing, completed, narrate
 from .pages import episode_page, write_assets
 from .parse import load_essay
@@ -71,7 +75,8 @@ def render(
     cancel: threading.Event | None = None,
     work: Work | None = None,
 ) -> Episode:
-    """Render the essay at ``source`` into a tagged, chaptered MP3 and its sidecar files.
+    """Render the essay at ``source`` into a tagged, chaptered MP3, its alternates in the
+    other formats asked for, and its sidecar files.
 
     ``explicit`` names the settings the user gave on the command line, which win over the
     essay's front matter. Setting ``cancel`` from another thread stops the render promptly.
@@ -144,13 +149,8 @@ def _render(
 
     ``request`` and ``reads`` go into the record for the next render (:mod:`.freshness`)."""
     source = essay.source
-    files = {
-        "mp3": out_dir / f"{slug}.mp3",
-        "chapters": out_dir / f"{slug}.chapters.json",
-        "vtt": out_dir / f"{slug}.vtt",
-        "srt": out_dir / f"{slug}.srt",
-        "html": out_dir / f"{slug}.html",
-    }
+    audios = [audio_format(name) for name in FORMATS if name == "mp3" or name in settings.formats]
+    files = plan_outputs(out_dir, slug, audios, settings.formats)
     guid, published = stable_identity(essay.metadata, out_dir, slug, wanted)
     podcast = read_podcast(out_dir)
     inputs = _inputs_key(essay, settings, script, voicing, art, repr(podcast), guid, published)
@@ -158,24 +158,39 @@ def _render(
     if fresh is not None:  # these very files were made from these very inputs: nothing to do
         return replace(fresh, work={**work.summary(), "unchanged": 1})
 
+    description = describe(essay)
     with _open_cache(settings) as cache:
         run = _Run(settings, cache, cancel or threading.Event(), progress, work)
-        audio = audio_format("mp3")
-        master = Mastering(settings, voicing, cache, run.repair, run.cancel, work, audio)
-        layouts, encoded = _narrate_and_master(script, voicing, run, master)
-        chapters, cues, duration = place(layouts, [c.frames for c in encoded], audio.timing)
+        # One mastering per distinct encoding (the M4B is the M4A's very AAC), the MP3's first.
+        masters: dict[tuple[str, Timing], Mastering] = {}
+        for audio in audios:
+            masters.setdefault(
+                _encoding(audio, settings),
+                Mastering(settings, voicing, cache, run.repair, run.cancel, work, audio),
+            )
+        mastered = dict(zip(masters, _narrate_and_master(script, voicing, run, [*masters.values()]), strict=True))
+        main = mastered[_encoding(audios[0], settings)]
+        chapters, cues, duration = main.placed(audios[0].timing)
 
         # Every output is staged under a temporary name, then all are moved into place at
-        # once: the tagged MP3 (the tag, then the block streams), the sidecars, the art.
+        # once: each audio file (its tags and chapters, then its block streams), the
+        # sidecars, the art, then the talking books and the page, which are views of them.
         with work.timed("write"):
             with staging() as stage:
-                mp3 = stage.file(files["mp3"])
-                streams = (stream for chapter in encoded for stream in master.streams(chapter))
-                audio.write(mp3, essay.metadata, chapters, duration, describe(essay), art, streams)
-                chapters_json = format_json_chapters(chapters, essay.metadata, files["mp3"].name)
-                stage.write(files["chapters"], chapters_json)
-                stage.write(files["vtt"], format_vtt(cues))
-                stage.write(files["srt"], format_srt(cues))
+                staged: dict[str, Path] = {}
+                for audio, planned in zip(audios, files.audio, strict=True):
+                    encoding = mastered[_encoding(audio, settings)]
+                    own_chapters, _, own_duration = encoding.placed(audio.timing)
+                    staged[audio.name] = stage.file(planned.path)
+                    audio.write(
+                        staged[audio.name], essay.metadata, own_chapters, own_duration,
+                        description, art, encoding.streams(),
+                    )  # fmt: skip
+                stage.write(
+                    files.chapters, format_json_chapters(chapters, essay.metadata, files.mp3.name)
+                )
+                stage.write(files.vtt, format_vtt(cues))
+                stage.write(files.srt, format_srt(cues))
                 image = None
                 if art is not None:
                     image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
@@ -190,70 +205,127 @@ def _render(
                     files=files,
                     guid=guid,
                     published=published,
-                    description=describe(essay),
+                    description=description,
                     image=image,
                 )
                 # Talking books, when asked for: the same cues time their text.
                 narrator = f"{settings.engine} (synthetic voice)"
-                if "daisy" in settings.formats:  # (imported only when asked for)
-                    from .books.daisy import write_daisy
-
-                    files["daisy"], files["daisy_zip"] = write_daisy(episode, narrator, stage, mp3)
-                if "epub" in settings.formats:
-                    from .books.epub import write_epub
-
-                    files["epub"] = write_epub(episode, narrator, stage, mp3)
-                # The page (the HTML transcript).
+                for book in BOOKS:
+                    if book in settings.formats:  # (imported only when asked for)
+                        module = import_module(f".books.{book}", __package__)
+                        getattr(module, f"write_{book}")(episode, narrator, stage, staged["mp3"])
+                # The page (the HTML transcript), which offers every file for download.
                 write_assets(out_dir)
-                stage.write(files["html"], episode_page(episode, podcast, mp3.stat().st_size))
+                sizes = {name: path.stat().st_size for name, path in staged.items()}
+                assert files.html is not None  # planned with the rest
+                stage.write(files.html, episode_page(episode, podcast, sizes))
             # Last, the record, with every file's size and hash: its presence means the set
             # is whole.
             voiced = (settings.engine, settings.voice, settings.rate)
             write_record(episode, Inputs(inputs, request, tuple(reads.items()), voiced))
-    loudness = round(master.loudness(encoded), 2)
+    loudness = round(main.master.loudness(main.encoded), 2)
     return replace(episode, work={**work.summary(), "loudness_lufs": loudness})
 
 
+def _encoding(audio: AudioFormat, settings: RenderSettings) -> tuple[str, Timing]:
+    """What decides a format's streams: formats that agree on it share them."""
+    return audio.identity(audio.bitrate(settings)), audio.timing
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """One encoding of the whole episode: its chapters' layouts and cached streams."""
+
+    master: Mastering
+    layouts: list[ChapterLayout]
+    encoded: list[EncodedChapter]
+
+    def placed(self, timing: Timing) -> tuple[list[Chapter], list[Cue], float]:
+        return place(self.layouts, [chapter.frames for chapter in self.encoded], timing)
+
+    def streams(self) -> Iterator[bytes]:
+        for chapter in self.encoded:
+            yield from self.master.streams(chapter)
+
+
+BOOKS = ("daisy", "epub")
+"""The talking books, each written by ``write_<name>`` in :mod:`audioessay.books.<name>`."""
+
+
+def plan_outputs(
+    out_dir: Path, slug: str, audios: list[AudioFormat], formats: tuple[str, ...]
+) -> Outputs:
+    """Where each output of the episode ``slug`` goes: known before any is written."""
+
+    def named(suffix: str) -> Path:
+        return out_dir / f"{slug}{suffix}"
+
+    return Outputs(
+        audio=tuple(AudioFile(audio.name, named(audio.extension)) for audio in audios),
+        chapters=named(".chapters.json"),
+        vtt=named(".vtt"),
+        srt=named(".srt"),
+        html=named(".html"),
+        daisy=named(".daisy") if "daisy" in formats else None,
+        daisy_zip=named(".daisy.zip") if "daisy" in formats else None,
+        epub=named(".epub") if "epub" in formats else None,
+    )
+
+
 def _narrate_and_master(
-    script: Script, voicing: Voicing, run: _Run, master: Mastering
-) -> tuple[list[ChapterLayout], list[EncodedChapter]]:
-    """Every chapter laid out, limited and encoded, the later ones spoken meanwhile.
+    script: Script, voicing: Voicing, run: _Run, masters: list[Mastering]
+) -> list[_Encoded]:
+    """Every chapter laid out, limited and encoded in each format, the later ones spoken
+    meanwhile.
 
     Speaks every sentence the cache lacks, in order. Each chapter is laid out as soon as its
     pieces exist and sent to be limited and encoded at the voice's gain while the next ones are
     spoken. The voice's calibration passage is spoken first when its gain is not cached yet.
+    The first master's format (the MP3) sets the layout; every other format's is aligned to it
+    and encoded from the same pieces, at a gain calibrated for its own target and ceiling.
     """
     settings, pauses = run.settings, run.settings.pauses
-    cached = master.cached_gain()
-    layouts: list[ChapterLayout] = []
+    main = masters[0]
+    cached = [master.cached_gain() for master in masters]
+    aligners = [Aligner(main.audio.timing, master.audio.timing) for master in masters[1:]]
+    layouts: list[list[ChapterLayout]] = [[] for _ in masters]
     distinct: set[str] = set()
+    uncalibrated = any(gain is None for gain in cached)
     with _Mastering(settings.jobs, run.cancel) as pool:
-        gain = pool.value(cached) if cached is not None else None
+        gains = [pool.value(gain) if gain is not None else None for gain in cached]
         for part in narrate(
             script, voicing, run.engine, run.cache, jobs=settings.jobs, progress=run.narrated,
-            cancel=run.cancel, work=run.work, prelude=CALIBRATION_LINES if cached is None else (),
+            cancel=run.cancel, work=run.work, prelude=CALIBRATION_LINES if uncalibrated else (),
         ):  # fmt: skip
-            if isinstance(part, Prelude):
-                passage = calibration_layout(part.utterances, pauses, master.audio.timing)
-                gain = pool.submit(master.calibrate, passage)
+            if isinstance(part, Prelude):  # each format's gain, for its own target and ceiling
+                for index, master in enumerate(masters):
+                    if gains[index] is None:
+                        passage = calibration_layout(part.utterances, pauses, master.audio.timing)
+                        gains[index] = pool.submit(master.calibrate, passage)
                 continue
-            assert gain is not None  # the prelude comes first
-            layout = lay_out(part, pauses, master.audio.timing)
-            layouts.append(layout)
+            layout = lay_out(part, pauses, main.audio.timing)
             fresh = {block.key for block in layout.blocks} - distinct
             distinct |= fresh
             run.work.count("blocks", len(fresh))  # the distinct streams the episode is made of
-            pool.chapter(partial(master.encode, layout), gain)
-        encoded = pool.results(run.encoded(len(layouts)))
-        settled = gain.result() if gain is not None else 0.0
-    # The essay as encoded is measured: one far from the voice's level is corrected.
-    corrected = master.correction(encoded, settled)
-    if corrected is not None:
-        with _Mastering(settings.jobs, run.cancel) as pool:
-            for layout in layouts:
-                pool.chapter(partial(master.encode, layout), pool.value(corrected))
-            encoded = pool.results(run.encoded(len(layouts)))
-    return layouts, encoded
+            chapter = [layout, *(aligner.align(layout) for aligner in aligners)]
+            for master, aligned, settling, laid in zip(masters, chapter, gains, layouts, strict=True):
+                assert settling is not None  # the prelude comes first
+                laid.append(aligned)
+                pool.chapter(partial(master.encode, aligned), settling)
+        encoded = pool.results(run.encoded(len(layouts[0]) * len(masters)))
+        settled = [settling.result() if settling is not None else 0.0 for settling in gains]
+    # The essay as each format encoded it is measured: one far from the level is corrected.
+    results = []
+    for index, (master, laid, gain) in enumerate(zip(masters, layouts, settled, strict=True)):
+        chapters = encoded[index :: len(masters)]
+        corrected = master.correction(chapters, gain)
+        if corrected is not None:
+            with _Mastering(settings.jobs, run.cancel) as pool:
+                for layout in laid:
+                    pool.chapter(partial(master.encode, layout), pool.value(corrected))
+                chapters = pool.results(run.encoded(len(laid)))
+        results.append(_Encoded(master, laid, chapters))
+    return results
 
 
 def _inputs_key(
@@ -429,12 +501,15 @@ class _Mastering:
 def place(
     layouts: list[ChapterLayout], frames: list[tuple[int, ...]], timing: Timing
 ) -> tuple[list[Chapter], list[Cue], float]:
-    """Chapter and cue times in seconds, from the frames each block's stream holds."""
+    """Chapter and cue times in seconds, from the frames each block's stream holds.
+
+    Positions are those of the decoded file: the part of the first stream that the container
+    tells players to skip (``timing.trim``) is not in it."""
     chapters: list[Chapter] = []
     cues: list[Cue] = []
-    start = 0
+    start = -timing.trim
     for index, (layout, counts) in enumerate(zip(layouts, frames, strict=True)):
-        chapter_start = start
+        chapter_start = max(start, 0)
         for block, count in zip(layout.blocks, counts, strict=True):
             offset = start + timing.delay  # each stream starts with the encoder's delay
             cues.extend(

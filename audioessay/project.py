@@ -4,7 +4,7 @@ Precedence, lowest first: built-in defaults, the user-wide lexicon, the nearest
 ``audioessay.toml`` (in the essay's folder or a parent), the essay's front matter, flags.
 
 ``audioessay.toml`` takes the same keys as front matter (``engine``, ``voice``, ``rate``,
-``language``, ``lexicon``, ``skip_citations``) plus a ``[words]`` table of lexicon entries.
+``language``, ``lexicon``, ``skip_citations``, ``formats``) plus a ``[words]`` table of lexicon entries.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def load_project(path: Path) -> Project:
     words = data.pop("words", {})
     if not isinstance(words, dict):
         raise SettingsError(f"{path}: [words] must be a table of word = respelling")
-    known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations", "headings", "skip"}
+    known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations", "headings", "skip",
+             "formats"}
     unknown = set(data) - known
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")

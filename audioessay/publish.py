@@ -22,7 +22,7 @@ from .errors import SettingsError
 from .feed import FEED_FILE, build_feed, file_url
 from .files import locked, prepare_output_dir, write_atomic
 from .model import Episode
-from .pages import INDEX_FILE, episode_page, index_page, write_assets
+from .pages import INDEX_FILE, audio_sizes, episode_page, index_page, write_assets
 from .podcast import SETTINGS_FILE, Podcast, check_url, load_podcast, missing_base_url
 from .record import load_records
 
@@ -79,7 +79,7 @@ def snapshot(directory: Path, overrides: Mapping[str, Any], create: bool) -> Sna
     """Read the folder's records and settings; with ``create``, write podcast.toml if absent."""
     episodes, skipped = load_records(directory)
     podcast, created = load_podcast(directory, overrides, episodes, create=create)
-    sizes = [e.files["mp3"].stat().st_size for e in episodes]
+    sizes = [e.files.mp3.stat().st_size for e in episodes]
     return Snapshot(directory, podcast, episodes, sizes, created, skipped)
 
 
@@ -99,9 +99,9 @@ def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publ
         write_atomic(feed_path, snap.feed(base_url))
         write_assets(directory)
         write_atomic(directory / INDEX_FILE, snap.index(base_url))
-        for episode, size in zip(snap.episodes, snap.sizes, strict=True):
-            if "html" in episode.files:
-                write_atomic(episode.files["html"], episode_page(episode, podcast, size))
+        for episode in snap.episodes:
+            if episode.files.html is not None:
+                write_atomic(episode.files.html, episode_page(episode, podcast, audio_sizes(episode)))
         if not podcast.owner_email:
             warnings.append(
                 f"no owner email in {SETTINGS_FILE}: Apple Podcasts needs one to verify the feed"

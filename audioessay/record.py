@@ -17,14 +17,14 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
 from .files import file_digest, locked, process_alive, short_hash, write_atomic
-from .model import Chapter, Cue, Episode, Metadata
+from .model import Chapter, Cue, Episode, Metadata, Outputs
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +190,9 @@ def write_record(episode: Episode, inputs: Inputs | None = None) -> Path:
     """Write ``episode``'s record beside its MP3 (atomically), after every other output is in
     place: it carries their sizes and hashes, and its presence means the set is whole.
     ``inputs`` is what the render was made from (see :func:`unchanged`, :func:`up_to_date`)."""
-    directory = episode.files["mp3"].parent
+    directory = episode.files.mp3.parent
     path = record_path(directory, episode.slug)
+    earlier = _previous(path).get("files")
     data = to_json(episode)
     data["inputs"] = inputs.key if inputs else ""
     if inputs is not None and inputs.request:
@@ -200,16 +201,33 @@ def write_record(episode: Episode, inputs: Inputs | None = None) -> Path:
         data["voicing"] = list(inputs.voicing) if inputs.voicing else None
     data["checks"] = {
         kind: {"bytes": facts.size, "sha256": facts.sha256}
-        for kind, file in episode.files.items()
+        for kind, file in episode.files.named().items()
         if kind not in UNCHECKED and file.is_file()
         for facts in [FileFacts.of(file)]
     }
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    if isinstance(earlier, dict):
+        _remove_superseded(directory, {str(n) for n in earlier.values()}, data["files"].values())
     if inputs is not None and inputs.request:
         pointer = _source_pointer(directory, episode.source)
         pointer.parent.mkdir(exist_ok=True)
         write_atomic(pointer, episode.slug + "\n")
     return path
+
+
+def _remove_superseded(directory: Path, earlier: set[str], now: Iterable[str]) -> None:
+    """Remove the files an episode's earlier record named and its new one does not (an Opus
+    alternate, a DAISY book no longer asked for), so none is left beside audio it no longer
+    matches. Only names inside ``directory`` are touched, after the new record is in place."""
+    import shutil
+
+    for name in earlier - set(now):
+        stale = directory / Path(name).name
+        with contextlib.suppress(OSError):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink(missing_ok=True)
 
 
 def _stored(path: Path, directory: Path) -> str:
@@ -328,7 +346,8 @@ def to_json(episode: Episode) -> dict[str, Any]:
         "published": episode.published.isoformat() if episode.published else None,
         "source": str(episode.source.resolve()),  # as the slug claim compares it
         "duration": round(episode.duration, 6),
-        "files": {kind: path.name for kind, path in episode.files.items()},
+        "files": {kind: path.name for kind, path in episode.files.named().items()},
+        "audio": [audio.format for audio in episode.files.audio],
         "image": episode.image.name if episode.image else None,
         "chapters": [
             {"title": c.title, "level": c.level, "start": c.start, "end": c.end, "heading": c.heading}
@@ -390,7 +409,10 @@ def _from_json(data: dict[str, Any], directory: Path) -> Episode:
                 None if c.get("paragraph") is None else int(c["paragraph"]))
             for c in data["cues"]
         ),
-        files={str(kind): directory / Path(str(name)).name for kind, name in data["files"].items()},
+        files=Outputs.from_named(
+            {str(kind): directory / Path(str(name)).name for kind, name in data["files"].items()},
+            [str(kind) for kind in data.get("audio") or ["mp3"]],
+        ),
         guid=str(data["guid"]),
         published=parse_time(data["published"]) if data.get("published") else None,
         description=str(data.get("description") or ""),

@@ -51,6 +51,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .errors import AudioEssayError, OutputError
 from .feed import FEED_FILE
+from .formats import FORMATS
 from .pages import ASSETS, INDEX_FILE
 from .podcast import SETTINGS_FILE
 from .publish import COVER_FILE, Snapshot, snapshot
@@ -62,7 +63,7 @@ CONTENT_TYPES = {
     ".chapters.json": "application/json+chapters",
     ".episode.json": "application/json",
     ".json": "application/json",
-    ".mp3": "audio/mpeg",
+    **{audio.extension: audio.mime for audio in FORMATS.values()},  # .mp3, .opus, .m4a, .m4b
     ".vtt": "text/vtt; charset=utf-8",
     ".srt": "application/x-subrip; charset=utf-8",
     ".html": "text/html; charset=utf-8",
@@ -159,7 +160,7 @@ class Publication:
         if snap.podcast.image and not urlsplit(snap.podcast.image).scheme:
             names.add(Path(snap.podcast.image).name)
         for episode in snap.episodes:
-            names.update(path.name for path in episode.files.values())
+            names.update(path.name for path in episode.files.named().values())
             if episode.image is not None:
                 names.add(episode.image.name)
         return _Published(key, snap, frozenset(names))

@@ -195,6 +195,49 @@ def piper_run(work: Path, jobs: int) -> None:
     print(line("cold, piper", base, render(essay, work, "piper", jobs, cache="cache-piper"), 1.2))
 
 
+def format_costs(work: Path, jobs: int, engine: str) -> None:
+    """The reference essay cold as MP3 alone, then with each alternate: wall time as a ratio to
+    the MP3-only render (the floor here), each file's size, and what adding the format to an
+    episode already rendered as MP3 costs (nothing is spoken again: only its encoding)."""
+    from mutagen import File
+
+    essay = work / "leaving-las-vegas.txt"
+    shutil.copy(REFERENCE, essay)
+
+    def cold(formats: str) -> tuple[Measured, Path]:
+        name = formats.replace(",", "-")
+        out = work / f"out-{name}"
+        command = [PYTHON, "-m", "audioessay", "render", str(essay), "-o", str(out), "--engine",
+                   engine, "-j", str(jobs), "--cache-dir", str(work / f"cache-{name}"), "-q",
+                   "--json", "--format", formats]  # fmt: skip
+        seconds, rss, stdout = run(command)
+        return Measured(seconds, rss, json.loads(stdout)["episodes"][0]["work"]), out
+
+    alone, out = cold("mp3")
+    base = alone.seconds
+    header(f"formats: reference essay cold, {engine}, --jobs {jobs} (floor: the MP3-only render)", base)
+    print(line("mp3", base, alone, None))
+    sizes = {"mp3": (out / "leaving-las-vegas.mp3").stat().st_size}
+    for formats in ("mp3,opus", "mp3,m4a", "mp3,m4b", "mp3,opus,m4a,m4b"):
+        measured, out = cold(formats)
+        print(line(formats, base, measured, None))
+        for kind in formats.split(","):
+            sizes.setdefault(kind, (out / f"leaving-las-vegas.{kind}").stat().st_size)
+    # Added to an episode already rendered as MP3 (the first render's cache and folder).
+    for kind in ("opus", "m4a"):
+        command = [PYTHON, "-m", "audioessay", "render", str(essay), "-o", str(work / "out-mp3"),
+                   "--engine", engine, "-j", str(jobs), "--cache-dir", str(work / "cache-mp3"),
+                   "-q", "--json", "--format", f"mp3,{kind}"]  # fmt: skip
+        seconds, rss, stdout = run(command)
+        print(line(f"mp3 rendered, then {kind} added", base,
+                   Measured(seconds, rss, json.loads(stdout)["episodes"][0]["work"]), None))  # fmt: skip
+    print(f"\n{'file':8} {'bytes':>10} {'MB':>6} {'kb/s':>6}")
+    for kind, size in sizes.items():
+        path = work / ("out-mp3" if kind == "mp3" else "out-mp3,opus,m4a,m4b".replace(",", "-"))
+        length = File(str(path / f"leaving-las-vegas.{kind}")).info.length
+        print(f"{kind:8} {size:10d} {size / 1e6:6.2f} {size * 8 / length / 1000:6.1f}")
+
+
 def engine_speeds(essay: Path, work: Path, engines: list[str], jobs: int) -> None:
     """Cold render of the same essay with each engine: seconds, x real time, ratio to the floor."""
     from mutagen.mp3 import MP3
@@ -377,7 +420,15 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help="measure the server instead: feed.xml with --episodes episodes")
     parser.add_argument("--corpus", action="store_true", help="render the longest real document of ../shared/corpus/real instead")
     parser.add_argument("--episodes", type=int, default=500)
+    parser.add_argument("--formats", action="store_true",
+                        help="measure what each alternate format adds instead: time and size")
     args = parser.parse_args()
+    if args.formats:
+        if not REFERENCE.is_file():
+            raise SystemExit(f"{REFERENCE} is absent: nothing to measure the formats on")
+        with tempfile.TemporaryDirectory(prefix="audioessay-bench-") as scratch:
+            format_costs(Path(scratch), args.jobs, args.engine)
+        return
     if args.lame_quality:
         lame_quality()
         return

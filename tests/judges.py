@@ -85,6 +85,21 @@ def mp3val_problems(path: Path) -> list[str]:
     ]
 
 
+def opusinfo(path: Path) -> str:
+    """What ``opusinfo`` (Xiph's opus-tools) prints checking an Ogg Opus file page by page."""
+    out = subprocess.run([require("opusinfo"), str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout + out.stderr
+
+
+def mediainfo(path: Path) -> list[dict[str, Any]]:
+    """MediaInfo's tracks of a file (General, Audio, Menu…), as its JSON gives them."""
+    out = subprocess.run(
+        [require("mediainfo"), "--Output=JSON", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out)["media"]["track"]  # type: ignore[no-any-return]
+
+
 def ffmpeg_decode_errors(path: Path) -> str:
     """What ``ffmpeg -xerror`` prints while decoding the whole file (must be nothing)."""
     out = subprocess.run(

@@ -158,7 +158,7 @@ def _seconds(clock: str) -> float:
 
 def test_format_option_errors(tmp_path: Path) -> None:
     result = run_cli("render", str(EXAMPLE), "-o", str(tmp_path), "--format", "mp3,pdf")
-    assert result.returncode == 1 and "--format takes mp3, daisy, epub" in result.stderr
+    assert result.returncode == 1 and "--format takes mp3, opus, m4a, m4b, daisy, epub" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -91,18 +91,18 @@ def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(counter.spoken) == len(CALIBRATION_LINES) + 1 + 1 + SECTIONS + SECTIONS + 1
     # Every distinct block once (SHARED and the chapter's pause are one block in sections 1-7).
     assert counter.encoded == first.work["blocks"] == 20
-    original = first.files["mp3"].read_bytes()
+    original = first.files.mp3.read_bytes()
 
     counter.reset()  # unchanged: nothing is spoken, encoded or even written again
-    written = first.files["mp3"].stat().st_mtime_ns
+    written = first.files.mp3.stat().st_mtime_ns
     again = render(essay, settings(tmp_path))
     assert counter.spoken == [] and counter.encoded == 0 and again.work["unchanged"] == 1
-    assert again.files["mp3"].read_bytes() == original
-    assert again.files["mp3"].stat().st_mtime_ns == written
+    assert again.files.mp3.read_bytes() == original
+    assert again.files.mp3.stat().st_mtime_ns == written
     forget_outputs(tmp_path)  # without its record, the render runs, all from the cache
     again = render(essay, settings(tmp_path))
     assert counter.spoken == [] and counter.encoded == 0 and "unchanged" not in again.work
-    assert again.files["mp3"].read_bytes() == original
+    assert again.files.mp3.read_bytes() == original
 
     counter.reset()  # one section edited: one sentence spoken, two short blocks encoded
     essay.write_text(book(edit=5))
@@ -112,14 +112,14 @@ def test_hit_miss_and_editing_one_section(tmp_path: Path, monkeypatch: pytest.Mo
     # instead of the chapter's: a block holds its utterance and the pause after it.
     assert counter.encoded == 2
     judges.check_episode(
-        edited.files["mp3"], ["A Cached Essay"] + [f"Section {n}" for n in range(1, 9)]
+        edited.files.mp3, ["A Cached Essay"] + [f"Section {n}" for n in range(1, 9)]
     )
 
     counter.reset()  # and the result is what a render from an empty cache gives
     cold = render(
         essay, RenderSettings(engine="fake", rate=240, output_dir=tmp_path / "cold", jobs=1)
     )
-    assert cold.files["mp3"].read_bytes() == edited.files["mp3"].read_bytes()
+    assert cold.files.mp3.read_bytes() == edited.files.mp3.read_bytes()
 
 
 def test_an_unchanged_re_render_is_known_before_parsing_and_any_input_change_is_seen(
@@ -151,7 +151,7 @@ def test_an_unchanged_re_render_is_known_before_parsing_and_any_input_change_is_
     assert not again(bitrate=96) and again(bitrate=96)
     essay.write_text(essay.read_text() + "\nOne more sentence at the end.\n", encoding="utf-8")
     assert not again(bitrate=96) and counter.spoken == ["One more sentence at the end."]
-    assert first.files["mp3"].exists()
+    assert first.files.mp3.exists()
 
 
 def test_an_essay_given_by_a_relative_path_keeps_its_slug(
@@ -197,7 +197,7 @@ def test_corrupt_and_truncated_entries_are_rebuilt(
     render(write(tmp_path, "warm.md", "# Warm\n\nA first essay.\n"), settings(tmp_path))
     calibration = set((cache_root / "pieces").rglob("*.pcm"))
     essay = write(tmp_path, "cached.md", book())
-    original = render(essay, settings(tmp_path)).files["mp3"].read_bytes()
+    original = render(essay, settings(tmp_path)).files.mp3.read_bytes()
     pieces = sorted(set((cache_root / "pieces").rglob("*.pcm")) - calibration)
     streams = sorted((cache_root / "streams").rglob("*.bin"))
     pieces[0].write_bytes(pieces[0].read_bytes()[:-100])  # truncated
@@ -226,7 +226,7 @@ def test_corrupt_and_truncated_entries_are_rebuilt(
     # Pieces 3-6 just damaged, and piece 1, whose flipped bit the first re-render never read
     # (its chapter stream was cached); pieces 0 and 2 were already rebuilt then.
     assert len(counter.spoken) == 5
-    assert rebuilt.files["mp3"].read_bytes() == original
+    assert rebuilt.files.mp3.read_bytes() == original
     cache = Cache(cache_root)
     assert all(cache.load_piece(p.stem) is not None for p in pieces[:7])
 

@@ -95,29 +95,29 @@ def test_exact_chapter_and_cue_times(tmp_path: Path) -> None:
     assert abs(heard - p.sentence) <= 576 / RATE
 
     # The judges agree, to the millisecond.
-    probe = judges.ffprobe(episode.files["mp3"])
+    probe = judges.ffprobe(episode.files.mp3)
     assert [round(float(c["start_time"]), 3) for c in probe["chapters"]] == [0, round(start2, 3)]
     assert round(float(probe["chapters"][-1]["end_time"]), 3) == round(end, 3)
 
 
 def test_fake_render_passes_every_judge(tmp_path: Path) -> None:
     episode = render(write(tmp_path, "tones.md", ESSAY), fake(tmp_path))
-    judges.check_episode(episode.files["mp3"], ["Tones", "Part Two"])
-    errors, cues = judges.vtt_errors(episode.files["vtt"])
+    judges.check_episode(episode.files.mp3, ["Tones", "Part Two"])
+    errors, cues = judges.vtt_errors(episode.files.vtt)
     assert errors == []
     assert cues == len(episode.cues) == 6
-    chapters = json.loads(episode.files["chapters"].read_text())
+    chapters = json.loads(episode.files.chapters.read_text())
     assert chapters["version"] == "1.2.0"
     assert [c["title"] for c in chapters["chapters"]] == ["Tones", "Part Two"]
     assert [c["startTime"] for c in chapters["chapters"]] == [
         0,
         round(episode.chapters[1].start, 3),
     ]
-    srt = episode.files["srt"].read_text()
+    srt = episode.files.srt.read_text()
     assert srt.startswith("1\n00:00:00,025 --> 00:00:00,775\nTones. By Tester.\n")
-    tag = judges.eyed3_tag(episode.files["mp3"])
+    tag = judges.eyed3_tag(episode.files.mp3)
     assert tag.title == "Tones" and tag.artist == "Tester" and tag.album == "Tones"
-    probe = judges.ffprobe(episode.files["mp3"])  # no date in the essay: the render's date
+    probe = judges.ffprobe(episode.files.mp3)  # no date in the essay: the render's date
     assert probe["format"]["tags"]["date"] == dt.date.today().isoformat()
     assert tag.version == (2, 3, 0)
     assert tag.frame_set[b"TLAN"][0].text == "eng"
@@ -162,7 +162,7 @@ def test_every_word_of_a_huge_unpunctuated_paragraph_is_spoken(tmp_path: Path) -
     assert all(len(c.text) <= 200 for c in body)
     spoken = sum(round((c.end - c.start) * RATE) for c in body)
     assert spoken == len(words) * WORD  # every word's tone is in the audio
-    judges.check_episode(episode.files["mp3"], ["Wall"])
+    judges.check_episode(episode.files.mp3, ["Wall"])
 
 
 def test_unusual_text_is_spoken_as_text(tmp_path: Path) -> None:
@@ -174,16 +174,16 @@ def test_unusual_text_is_spoken_as_text(tmp_path: Path) -> None:
     spoken = " ".join(c.text for c in episode.cues)
     for fragment in ("🎧", "שָׁלוֹם", "مرحبا", "<speak><break time='3s'/></speak>", "& and <."):
         assert fragment in spoken
-    errors, _ = judges.vtt_errors(episode.files["vtt"])
+    errors, _ = judges.vtt_errors(episode.files.vtt)
     assert errors == []
-    assert "&lt;speak&gt;" in episode.files["vtt"].read_text()
+    assert "&lt;speak&gt;" in episode.files.vtt.read_text()
 
 
 def test_front_matter_title_cannot_leave_the_output_directory(tmp_path: Path) -> None:
     essay = write(tmp_path, "x.md", "---\ntitle: ../../../etc/evil/..\n---\nHello there.\n")
     episode = render(essay, fake(tmp_path))
     out = (tmp_path / "out").resolve()
-    for path in episode.files.values():
+    for path in episode.files.named().values():
         assert path.resolve().parent == out
     assert episode.slug == "etc-evil"
 
@@ -203,7 +203,7 @@ def test_cover_art_is_embedded(tmp_path: Path) -> None:
     cover = tmp_path / "cover.png"
     cover.write_bytes(png)
     episode = render(write(tmp_path, "tones.md", ESSAY), fake(tmp_path, cover=cover))
-    tag = judges.eyed3_tag(episode.files["mp3"])
+    tag = judges.eyed3_tag(episode.files.mp3)
     (image,) = list(tag.images)
     assert image.mime_type == "image/png" and image.image_data == png
-    judges.check_episode(episode.files["mp3"], ["Tones", "Part Two"])
+    judges.check_episode(episode.files.mp3, ["Tones", "Part Two"])

@@ -32,13 +32,13 @@ SMIL_DOCTYPE = (
 CONTENT = "content.html"
 
 
-def write_daisy(episode: Episode, narrator: str, stage: Staging, audio: Path) -> tuple[Path, Path]:
-    """Stage the DAISY folder and its zip beside the episode's MP3; return their final paths.
+def write_daisy(episode: Episode, narrator: str, stage: Staging, audio: Path) -> None:
+    """Stage the DAISY folder and its zip where the episode's outputs say.
 
     ``audio`` is the episode's MP3 as it stands now (still staged under a temporary name).
     """
-    mp3 = episode.files["mp3"]
-    folder = mp3.parent / f"{episode.slug}.daisy"
+    mp3, folder, archive = episode.files.mp3, episode.files.daisy, episode.files.daisy_zip
+    assert folder is not None and archive is not None  # the render planned them
     sections = book_sections(episode)
     tmp = stage.directory(folder)
     shutil.copyfile(audio, tmp / mp3.name)
@@ -51,9 +51,7 @@ def write_daisy(episode: Episode, narrator: str, stage: Staging, audio: Path) ->
     (tmp / "ncc.html").write_text(
         _ncc(episode, sections, narrator, files, _size(tmp)), encoding="utf-8"
     )
-    archive = mp3.parent / f"{episode.slug}.daisy.zip"
     stage.write(archive, _zip(tmp, folder.name))
-    return folder, archive
 
 
 def _smil_name(section: BookSection) -> str:

@@ -29,20 +29,19 @@ h1, h2, h3, h4, h5, h6 {{ font-family: sans-serif; line-height: 1.25; }}
 """
 
 
-def write_epub(episode: Episode, narrator: str, stage: Staging, audio: Path) -> Path:
-    """Stage ``<slug>.epub`` beside the episode's MP3 and return its final path.
+def write_epub(episode: Episode, narrator: str, stage: Staging, audio: Path) -> None:
+    """Stage the EPUB where the episode's outputs say.
 
     ``audio`` is the episode's MP3 as it stands now (still staged under a temporary name).
     """
-    path = episode.files["mp3"].parent / f"{episode.slug}.epub"
-    stage.write(path, build_epub(episode, narrator, audio))
-    return path
+    assert episode.files.epub is not None  # the render planned it
+    stage.write(episode.files.epub, build_epub(episode, narrator, audio))
 
 
 def build_epub(episode: Episode, narrator: str, audio_file: Path | None = None) -> bytes:
     """The EPUB file's bytes."""
     sections = book_sections(episode)
-    audio = f"audio/{episode.files['mp3'].name}"
+    audio = f"audio/{episode.files.mp3.name}"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as book:
         book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")  # first, stored
@@ -54,7 +53,7 @@ def build_epub(episode: Episode, narrator: str, audio_file: Path | None = None) 
         for section in sections:
             book.writestr(f"EPUB/{_doc(section)}", _chapter(episode, section), deflated)
             book.writestr(f"EPUB/{_overlay(section)}", _smil(section, audio), deflated)
-        book.write(audio_file or episode.files["mp3"], f"EPUB/{audio}", zipfile.ZIP_STORED)
+        book.write(audio_file or episode.files.mp3, f"EPUB/{audio}", zipfile.ZIP_STORED)
     return buffer.getvalue()
 
 

@@ -150,7 +150,12 @@ def _shut_down(conn: Connection | None, process: subprocess.Popen[bytes] | None)
 
 
 def read_wav(path: Path) -> Speech:
-    """Read a WAV a voice wrote, as mono float32, or raise if it is missing or invalid."""
+    """Read a WAV a voice wrote, as mono float32, or raise if it is missing or invalid.
+
+    Read through pydub, not :mod:`wave` (which writes our own 16-bit cache files): a voice
+    may write 8-, 24- or 32-bit samples, stereo, or a WAVE_FORMAT_EXTENSIBLE header. pydub
+    reads and converts them all; :mod:`wave` refuses the extensible header before Python 3.12
+    and would leave the rest to conversion code of our own."""
     from pydub import AudioSegment
     from pydub.exceptions import CouldntDecodeError
 

@@ -10,8 +10,10 @@ A format owns everything that differs from one container and codec to the next:
 - its MIME type and file extension;
 - the encoder's own gain, which the loudness target makes up for.
 
-MP3 is the first format (:mod:`.mp3`). A new one is a class with the same members, registered
-in :data:`FORMATS`; nothing in the pipeline changes.
+MP3 is the episode's own format (:mod:`.mp3`): the feed's enclosure, and the audio of the
+pages and talking books. Ogg Opus (:mod:`.opus`) and AAC in MP4 (:mod:`.mp4`, as M4A and as the
+M4B audiobook) are alternates, encoded from the same blocks at the same gain. A new format is a
+class with the same members, registered in :data:`FORMATS`; nothing in the pipeline changes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 from ..errors import SettingsError
 from .base import AudioFormat, Timing
 from .mp3 import Mp3
+from .mp4 import M4a, M4b
+from .opus import Opus
 
 __all__ = ["FORMATS", "AudioFormat", "Timing", "audio_format"]
 
@@ -32,5 +36,5 @@ def audio_format(name: str) -> AudioFormat:
         ) from None
 
 
-FORMATS: dict[str, AudioFormat] = {Mp3.name: Mp3()}
+FORMATS: dict[str, AudioFormat] = {f.name: f for f in (Mp3(), Opus(), M4a(), M4b())}
 """Every audio format, by name."""

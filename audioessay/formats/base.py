@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
+    from ..config import RenderSettings
     from ..engines import Samples
     from ..loudness import LoudnessMeter
     from ..model import Chapter, Metadata
@@ -24,6 +25,14 @@ class Timing:
     """Samples a decoder outputs before a stream's first input sample."""
     joint: int
     """Samples that joining two streams of whole frames adds between their audio."""
+    trim: int = 0
+    """Samples the container tells a player to skip at the start of the file: Opus's pre-skip
+    and an MP4 edit list hide the first stream's delay; MP3 (with no LAME header) has none."""
+
+    @property
+    def lead(self) -> int:
+        """Where the first block's audio starts in the decoded file."""
+        return self.delay - self.trim
 
 
 class AudioFormat(Protocol):
@@ -33,9 +42,24 @@ class AudioFormat(Protocol):
     extension: ClassVar[str]
     """The file's extension, with its dot."""
     mime: ClassVar[str]
-    timing: ClassVar[Timing]
+    codecs: ClassVar[str]
+    """The codec as RFC 6381 names it (``podcast:alternateEnclosure``'s ``codecs``)."""
+    label: ClassVar[str]
+    """What listeners are offered it as, on pages and in the feed ("Opus audio")."""
     gain_db: ClassVar[float]
     """What the encoder itself does to the level (dB); the target is lowered by it first."""
+    headroom_db: ClassVar[float]
+    """How much further below the true-peak setting this codec's input is limited, for the
+    overshoot its quantisation adds beyond MP3's (which the setting's margin already holds)."""
+
+    @property
+    def timing(self) -> Timing:
+        """How this format's streams sit on the timeline (read off the encoder where it can)."""
+        ...
+
+    def bitrate(self, settings: RenderSettings) -> int:
+        """The bit rate (kb/s) this render encodes at."""
+        ...
 
     def identity(self, bitrate: int) -> str:
         """What decides the encoded bytes besides the audio: part of each stream's cache key."""

@@ -23,6 +23,7 @@ from ..encode import (
 from .base import Timing
 
 if TYPE_CHECKING:
+    from ..config import RenderSettings
     from ..model import Chapter, Metadata
 
 
@@ -32,8 +33,15 @@ class Mp3:
     name: ClassVar[str] = "mp3"
     extension: ClassVar[str] = ".mp3"
     mime: ClassVar[str] = "audio/mpeg"
+    codecs: ClassVar[str] = "mp3"
+    label: ClassVar[str] = "MP3 audio"
     timing: ClassVar[Timing] = Timing(SAMPLES_PER_FRAME, ENCODER_DELAY, SAMPLES_PER_FRAME)
     gain_db: ClassVar[float] = ENCODER_GAIN_DB
+    headroom_db: ClassVar[float] = 0.0
+
+    @staticmethod
+    def bitrate(settings: RenderSettings) -> int:
+        return settings.bitrate
 
     identity = staticmethod(encoder_identity)
     encode = staticmethod(encode_stream)

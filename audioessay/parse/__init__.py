@@ -134,6 +134,7 @@ def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySetti
         raise ParseError(f"{where} `headings` must be a regular expression, as text")
     _headings_pattern(headings)
     return EssaySettings(
+        formats=_formats(values, where),
         headings=headings,
         skip=_skip_list(values),
         engine=_text(values, "engine"),
@@ -143,6 +144,18 @@ def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySetti
         lexicon=paths,
         skip_citations=skip,
     )
+
+
+def _formats(values: dict[str, Any], where: str) -> tuple[str, ...] | None:
+    """``formats``: a list of names, or one comma-separated string as ``--format`` takes."""
+    value = values.get("formats")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ParseError(f"{where} `formats` must be a list of format names, such as [mp3, opus]")
+    return tuple(v.strip().lower() for v in value if v.strip())
 
 
 def _headings_pattern(text: str | None) -> re.Pattern[str] | None:
