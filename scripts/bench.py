@@ -161,19 +161,42 @@ def header(title: str, floor_s: float) -> None:
           + " ".join(f"{s[:6]:>6}" for s in STAGES) + "  synth retry enc")
 
 
+ROUNDS = 3
+"""The reference essay is measured this many times, floor and renders in turn, and the medians
+compared: on a shared machine one run of the floor alone was seen anywhere from 4.0 s to 6.3 s."""
+
+
 def reference_runs(work: Path, jobs: int, engine: str) -> None:
     """The reference essay: cold with ``engine`` and with espeak, warm after a one-section
-    edit, and unchanged."""
+    edit, and unchanged; each ``ROUNDS`` times beside the floor, medians compared."""
+    import statistics
+
     essay = work / "leaving-las-vegas.txt"
-    shutil.copy(REFERENCE, essay)
-    base = floor(essay, work)
-    header(f"reference essay (1,527 words), --jobs {jobs}", base)
-    print(line(f"cold, {engine}", base, render(essay, work, engine, jobs), 0.8))
-    edit_one_section(essay)
-    print(line(f"warm, one-section edit, {engine}", base, render(essay, work, engine, jobs), 0.15))
-    print(line(f"unchanged re-render, {engine}", base, render(essay, work, engine, jobs), 0.1))
-    shutil.copy(REFERENCE, essay)
-    print(line("cold, espeak", base, render(essay, work, "espeak", jobs, cache="cache-espeak"), 0.6))
+    floors: list[float] = []
+    runs: dict[str, list[Measured]] = {}
+    for round_ in range(ROUNDS):
+        shutil.copy(REFERENCE, essay)
+        floors.append(floor(essay, work))
+        cold = render(essay, work, engine, jobs, cache=f"cache-{round_}")
+        edit_one_section(essay)
+        warm = render(essay, work, engine, jobs, cache=f"cache-{round_}")
+        same = render(essay, work, engine, jobs, cache=f"cache-{round_}")
+        shutil.copy(REFERENCE, essay)
+        espeak = render(essay, work, "espeak", jobs, cache=f"cache-espeak-{round_}")
+        for key, measured in (("cold", cold), ("warm", warm), ("same", same), ("espeak", espeak)):
+            runs.setdefault(key, []).append(measured)
+
+    def median(key: str) -> Measured:
+        ordered = sorted(runs[key], key=lambda m: m.seconds)
+        return ordered[len(ordered) // 2]
+
+    base = statistics.median(floors)
+    header(f"reference essay (1,527 words), --jobs {jobs}, medians of {ROUNDS}", base)
+    print(line(f"cold, {engine}", base, median("cold"), 0.8))
+    print(line(f"warm, one-section edit, {engine}", base, median("warm"), 0.15))
+    print(line(f"unchanged re-render, {engine}", base, median("same"), 0.1))
+    print(line("cold, espeak", base, median("espeak"), 0.6))
+    print(f"{'':34} floors: {', '.join(f'{f:.2f}s' for f in floors)}")
 
 
 def book_run(work: Path, jobs: int, engine: str, words: int) -> None:
