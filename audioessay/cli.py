@@ -501,7 +501,7 @@ def _explain(essay: Any, as_json: bool) -> None:
 
 @app.command()
 def inspect(
-    mp3: Annotated[Path, typer.Argument(help="An episode MP3.")],
+    mp3: Annotated[Path, typer.Argument(help="An episode's audio: MP3, Opus, M4A or M4B.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Read an episode's tags and chapters back."""

@@ -137,7 +137,9 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
     yield _empty("enclosure", url=url(files.mp3), length=str(size), type=audio_format("mp3").mime)
     if files.alternates:  # every encoding, the enclosure's marked as the default
         for audio in files.audio:
-            yield from _alternate(audio, episode.duration, url(audio.path), audio is files.audio[0])
+            yield from _alternate(
+                audio, episode.duration, url(audio.path), meta.language, audio is files.audio[0]
+            )
     yield _el("itunes:duration", str(round(episode.duration)))
     yield _el("itunes:episodeType", "full")
     yield _el("itunes:explicit", "true" if podcast.explicit else "false")
@@ -163,7 +165,9 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
     yield "</item>"
 
 
-def _alternate(audio: AudioFile, duration: float, url: str, default: bool) -> Iterator[str]:
+def _alternate(
+    audio: AudioFile, duration: float, url: str, language: str, default: bool
+) -> Iterator[str]:
     """One ``podcast:alternateEnclosure``: its type, size, average bit rate and title, where
     to get it, and the SHA-384 of its bytes so an app can check what it downloaded."""
     form = audio_format(audio.format)
@@ -174,7 +178,7 @@ def _alternate(audio: AudioFile, duration: float, url: str, default: bool) -> It
     attributes = {
         "type": form.mime, "length": str(size),
         "bitrate": f"{size * 8 / duration:.1f}" if duration > 0 else "0", "title": form.label,
-        "codecs": form.codecs,
+        "codecs": form.codecs, "lang": language,
     }  # fmt: skip
     if default:
         attributes["default"] = "true"

@@ -126,6 +126,16 @@ def audio_sizes(episode: Episode) -> dict[str, int]:
     return {a.format: a.path.stat().st_size for a in episode.files.audio if a.path.is_file()}
 
 
+def _audio_links(episode: Episode, sizes: Mapping[str, int]) -> list[str]:
+    """A download link for each of the episode's audio files, with its size when known."""
+    links = []
+    for audio in episode.files.audio:
+        size = f" ({sizes[audio.format] / 1e6:.1f} MB)" if audio.format in sizes else ""
+        label = audio_format(audio.format).label + size
+        links.append(f'<a href="{e(audio.path.name)}" download>{e(label)}</a>')
+    return links
+
+
 def episode_page(
     episode: Episode, podcast: Podcast | None = None, sizes: Mapping[str, int] | None = None
 ) -> str:
@@ -152,11 +162,7 @@ def episode_page(
         f'<p class="description">{e(episode.description)}</p>\n' if episode.description else ""
     )
     mp3 = e(files.mp3.name)
-    downloads = []
-    for audio in files.audio:
-        size = f" ({sizes[audio.format] / 1e6:.1f} MB)" if audio.format in sizes else ""
-        label = audio_format(audio.format).label + size
-        downloads.append(f'<a href="{e(audio.path.name)}" download>{e(label)}</a>')
+    downloads = _audio_links(episode, sizes)
     for path, label in (
         (files.vtt, "WebVTT captions"),
         (files.srt, "SRT captions"),
@@ -265,7 +271,7 @@ def index_page(
             f'<h3 id="ep-{e(episode.slug)}"><a href="{page}">{e(meta.title)}</a></h3>\n'
             f'<p class="byline">{" · ".join(facts)}</p>\n'
             f"<p>{e(episode.description)}</p>\n"
-            f'<p><a href="{e(episode.files.mp3.name)}" download>MP3 audio ({size / 1e6:.1f} MB)</a></p>\n'
+            f"<p>{', '.join(_audio_links(episode, {**audio_sizes(episode), 'mp3': size}))}</p>\n"
             "</article></li>\n"
         )
     listing = (

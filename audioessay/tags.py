@@ -251,11 +251,14 @@ class TagReport:
 
 
 def read_tags(path: Path) -> TagReport:
-    """Read an episode's tags and chapters, for ``audioessay inspect``."""
+    """Read an episode's tags and chapters, for ``audioessay inspect``: an MP3's ID3 frames
+    through mutagen; any other format (Opus, M4A, M4B) through FFmpeg's demuxers."""
     from mutagen.mp3 import MP3, HeaderNotFoundError
 
     if not path.is_file():
         raise InspectError(f"{path}: no such file")
+    if path.suffix.lower() != ".mp3":
+        return _read_with_av(path)
     try:
         audio: Any = MP3(str(path))
     except (HeaderNotFoundError, ID3NoHeaderError, OSError) as exc:
@@ -293,4 +296,47 @@ def read_tags(path: Path) -> TagReport:
         sample_rate=audio.info.sample_rate,
         has_cover=bool(tags.getall("APIC")) if hasattr(tags, "getall") else False,
         chapters=tuple(chapters),
+    )
+
+
+def _read_with_av(path: Path) -> TagReport:
+    """Tags and chapters of a file in another format, as FFmpeg reads them (the Opus's Vorbis
+    comments and chapters, the MP4's atoms and chapter track); the cover through mutagen."""
+    from fractions import Fraction
+
+    import av
+    import mutagen
+
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise InspectError(f"{path} is not a readable audio file") from exc
+    with container:
+        if not container.streams.audio:
+            raise InspectError(f"{path} has no audio")
+        stream = container.streams.audio[0]
+        found = {k.lower(): v for k, v in {**stream.metadata, **container.metadata}.items()}
+        chapters = tuple(
+            Chapter(str(c["metadata"].get("title", "")), 1, float(c["start"] * unit),
+                    float(c["end"] * unit))
+            for c in container.chapters()
+            for unit in [c["time_base"] or Fraction(1, 1000)]
+        )  # fmt: skip
+        duration = (container.duration or 0) / av.time_base
+        bitrate, rate = (container.bit_rate or 0) // 1000, stream.sample_rate
+    tagged: Any = mutagen.File(str(path))
+    tags: Any = tagged.tags if tagged is not None else None
+    cover = bool(tags and ("covr" in tags or "metadata_block_picture" in tags))
+    return TagReport(
+        title=found.get("title"),
+        author=found.get("artist"),
+        album=found.get("album"),
+        date=found.get("date"),
+        language=found.get("language"),
+        description=found.get("description") or found.get("comment"),
+        duration=duration,
+        bitrate=bitrate,
+        sample_rate=rate,
+        has_cover=cover,
+        chapters=tuple(sorted(chapters, key=lambda c: c.start)),
     )

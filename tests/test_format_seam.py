@@ -140,3 +140,28 @@ def test_every_format_with_the_fake_voice(tmp_path: Path) -> None:
     again = render(essay, settings)
     assert again.work.get("unchanged") == 1
     assert again.files == episode.files  # the record names every file, typed
+
+
+def test_bad_formats_are_one_line_errors(tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    cases = [
+        ("---\ntitle: X\nformats: 5\n---\n\nHello there.\n", "`formats` must be a list"),
+        ("---\ntitle: X\nformats: [mp3, flac]\n---\n\nHello there.\n", "--format takes mp3, opus"),
+    ]
+    for number, (text, fragment) in enumerate(cases):
+        essay = write(tmp_path, f"bad{number}.md", text)
+        result = run_cli("render", str(essay), "-o", str(tmp_path / "out"), "--engine", "fake")
+        assert result.returncode == 1 and fragment in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    result = run_cli("render", str(essay), "-o", str(tmp_path / "out"), "--engine", "fake",
+                     "--opus-bitrate", "500")  # fmt: skip
+    assert result.returncode == 1 and "--opus-bitrate must be between 6 and 256" in result.stderr
+
+
+def test_a_folders_settings_choose_formats(tmp_path: Path) -> None:
+    (tmp_path / "audioessay.toml").write_text("formats = ['mp3', 'opus']\n", encoding="utf-8")
+    essay = write(tmp_path, "e.txt", "Title\n\nHello there. Again.\n")
+    settings = RenderSettings(engine="fake", output_dir=tmp_path / "out", cache_dir=tmp_path / "c")
+    episode = render(essay, settings)
+    assert [a.format for a in episode.files.audio] == ["mp3", "opus"]

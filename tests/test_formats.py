@@ -169,13 +169,19 @@ def test_the_feed_offers_every_format_with_its_size_and_hash(rendered: dict[str,
         (source,) = alternate["source"]
         path = paths[next(k for k in ("mp3", *ALTERNATES) if source["uri"].endswith("." + k))]
         assert alternate["length"] == path.stat().st_size
-        assert alternate["title"]
+        assert alternate["title"] and alternate["lang"] == "en"
         assert alternate["bitrate"] > 0
         digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
         assert alternate["integrity"] == {"type": "sri", "value": f"sha384-{digest}"}
     parsed = judges.feedparser_read((out / "feed.xml").read_bytes())
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.entries[0].enclosures[0].type == "audio/mpeg"
+    # The podcast's front page offers every file too.
+    from bs4 import BeautifulSoup
+
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    offered = {a["href"] for a in index.select("a[download]")}
+    assert offered == {paths[kind].name for kind in ("mp3", *ALTERNATES)}
 
 
 def test_the_page_offers_every_format_for_download(rendered: dict[str, Any]) -> None:
@@ -207,3 +213,18 @@ def test_the_server_serves_every_format_with_its_type_and_byte_ranges(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_inspect_reads_every_format_back(rendered: dict[str, Any]) -> None:
+    """`audioessay inspect` on each alternate: FFmpeg's demuxers, not our writer's own code."""
+    paths = files(rendered)
+    for kind in ALTERNATES:
+        result = subprocess.run(
+            [sys.executable, "-m", "audioessay", "inspect", str(paths[kind]), "--json"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert [c["title"] for c in report["chapters"]] == rendered["titles"], kind
+        assert report["title"] == "Leaving Las Vegas" and report["has_cover"], kind
+        assert abs(report["duration"] - judges.frame_duration(paths["mp3"])) <= 0.1, kind

@@ -187,10 +187,11 @@ def mux(
     streams: Iterable[bytes],
     chapters: list[Chapter] | None = None,
     options: dict[str, str] | None = None,
+    language: str | None = None,
 ) -> None:
     """Every stream's packets into one file, in order, each frame after the last; the first
     starts at minus the priming, which the container then hides (pre-skip, edit list).
-    ``options`` are the muxer's own (``movflags``)."""
+    ``options`` are the muxer's own (``movflags``); ``language`` is the track's (ISO 639-2)."""
     import av
 
     header, frame, priming = codec.header()
@@ -200,6 +201,8 @@ def mux(
         assert isinstance(stream, av.AudioStream)
         stream.codec_context.layout = "mono"
         stream.codec_context.extradata = header
+        if language:
+            stream.metadata["language"] = language
         base = fractions.Fraction(1, codec.rate)
         stream.time_base = base
         if chapters:

@@ -63,7 +63,10 @@ class M4a(AvFormat):
         from mutagen.mp4 import MP4, MP4Cover
 
         # The index first (faststart), so that apps can start playing before the download ends.
-        mux(path, "ipod", self.codec, streams, chapters, {"movflags": "+faststart"})
+        from ..tags import language_code
+
+        language = language_code(metadata.language)
+        mux(path, "ipod", self.codec, streams, chapters, {"movflags": "+faststart"}, language)
         audio = MP4(path)
         tags = audio.tags
         assert tags is not None
