@@ -164,11 +164,12 @@ def _render(
         # One mastering per distinct encoding (the M4B is the M4A's very AAC), the MP3's first.
         masters: dict[tuple[str, Timing], Mastering] = {}
         for audio in audios:
-            masters.setdefault(
-                _encoding(audio, settings),
-                Mastering(settings, voicing, cache, run.repair, run.cancel, work, audio),
-            )
-        mastered = dict(zip(masters, _narrate_and_master(script, voicing, run, [*masters.values()]), strict=True))
+            if _encoding(audio, settings) not in masters:
+                masters[_encoding(audio, settings)] = Mastering(
+                    settings, voicing, cache, run.repair, run.cancel, work, audio
+                )
+        encoded = _narrate_and_master(script, voicing, run, list(masters.values()))
+        mastered = dict(zip(masters, encoded, strict=True))
         main = mastered[_encoding(audios[0], settings)]
         chapters, cues, duration = main.placed(audios[0].timing)
 
