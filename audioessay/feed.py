@@ -151,6 +151,7 @@ def _item(podcast: Podcast, episode: Episode, size: int, base_url: str) -> Itera
     for path, mime, captions in (
         (files.vtt, "text/vtt", True),
         (files.srt, "application/x-subrip", True),
+        (files.transcript, "application/json", False),
         (files.html, "text/html", False),
     ):
         if path is not None:

@@ -178,6 +178,8 @@ class Outputs:
     srt: Path
     html: Path | None = None
     """The page: the accessible transcript with a player."""
+    transcript: Path | None = None
+    """The Podcasting 2.0 JSON transcript, word by word."""
     daisy: Path | None = None
     """The DAISY 2.02 book's folder."""
     daisy_zip: Path | None = None
@@ -194,7 +196,7 @@ class Outputs:
     def named(self) -> dict[str, Path]:
         """Each file by a name for it (the format's, or the sidecar's): what a record stores."""
         named = {a.format: a.path for a in self.audio}
-        for kind in ("chapters", "vtt", "srt", "html", "daisy", "daisy_zip", "epub"):
+        for kind in ("chapters", "vtt", "srt", "html", "transcript", "daisy", "daisy_zip", "epub"):
             path = getattr(self, kind)
             if path is not None:
                 named[kind] = path
@@ -210,6 +212,7 @@ class Outputs:
             vtt=named["vtt"],
             srt=named["srt"],
             html=named.get("html"),
+            transcript=named.get("transcript"),
             daisy=named.get("daisy"),
             daisy_zip=named.get("daisy_zip"),
             epub=named.get("epub"),

@@ -167,6 +167,7 @@ def episode_page(
         (files.vtt, "WebVTT captions"),
         (files.srt, "SRT captions"),
         (files.chapters, "chapters (JSON)"),
+        (files.transcript, "word-by-word transcript (Podcasting 2.0 JSON)"),
         (files.epub, "EPUB 3 book, text in sync with the audio"),
         (files.daisy_zip, "DAISY 2.02 talking book"),
     ):

@@ -59,7 +59,7 @@ from .record import Inputs, claim_slug, stable_identity, unchanged, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
 from .tags import check_chapter_limits, read_cover
-from .transcript import format_json_chapters, format_srt, format_vtt
+from .transcript import format_json_chapters, format_json_transcript, format_srt, format_vtt
 from .work import Work
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,8 @@ def _render(
                 )
                 stage.write(files.vtt, format_vtt(cues))
                 stage.write(files.srt, format_srt(cues))
+                assert files.transcript is not None  # planned with the rest
+                stage.write(files.transcript, format_json_transcript(cues))
                 image = None
                 if art is not None:
                     image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
@@ -267,6 +269,7 @@ def plan_outputs(
         vtt=named(".vtt"),
         srt=named(".srt"),
         html=named(".html"),
+        transcript=named(".transcript.json"),
         daisy=named(".daisy") if "daisy" in formats else None,
         daisy_zip=named(".daisy.zip") if "daisy" in formats else None,
         epub=named(".epub") if "epub" in formats else None,

@@ -1,8 +1,10 @@
-"""Timed transcripts (WebVTT, SRT) and Podcasting 2.0 JSON chapters, from the placed cues."""
+"""Timed transcripts (WebVTT, SRT, the Podcasting 2.0 JSON transcript) and Podcasting 2.0 JSON
+chapters, from the placed cues."""
 
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -11,6 +13,9 @@ from .model import Chapter, Cue, Metadata
 LINE_WIDTH = 65
 """Longest cue line; longer text is wrapped onto more lines."""
 JSON_CHAPTERS_VERSION = "1.2.0"
+JSON_TRANSCRIPT_VERSION = "1.0.0"
+_WORD = re.compile(r"\S+")
+_SPOKEN = re.compile(r"\w")
 
 
 def timestamp(seconds: float, separator: str = ".") -> str:
@@ -66,3 +71,31 @@ def format_json_chapters(chapters: Sequence[Chapter], metadata: Metadata, file_n
         for c in chapters
     ]
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def word_segments(cue: Cue) -> list[tuple[float, float, str]]:
+    """The cue's written words, each with a share of the cue's time by its letters and digits
+    (and one for the space after it): an estimate, until a voice reports its word times."""
+    words = _WORD.findall(cue.text)
+    weights = [len(_SPOKEN.findall(word)) + 1 for word in words]
+    total = sum(weights) or 1
+    segments, elapsed = [], 0
+    span = cue.end - cue.start
+    for word, weight in zip(words, weights, strict=True):
+        start = cue.start + span * elapsed / total
+        elapsed += weight
+        segments.append((start, cue.start + span * elapsed / total, word))
+    return segments
+
+
+def format_json_transcript(cues: Sequence[Cue]) -> str:
+    """The Podcasting 2.0 JSON transcript (version 1.0.0): one segment per written word, for
+    word-by-word highlighting. Word times are estimated within each sentence's exact cue, and
+    say so (``"wordTimes": "estimated"``, a field players ignore)."""
+    segments = [
+        {"startTime": round(start, 3), "endTime": round(end, 3), "body": word}
+        for cue in cues
+        for start, end, word in word_segments(cue)
+    ]
+    document = {"version": JSON_TRANSCRIPT_VERSION, "wordTimes": "estimated", "segments": segments}
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"

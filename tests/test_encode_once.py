@@ -90,7 +90,8 @@ def test_jobs_do_not_change_a_byte(tmp_path: Path) -> None:
             essay, tmp_path / f"out{jobs}", "--engine", "espeak", "--no-cache", "-j", jobs
         )
         outputs.append(Path(episode["mp3"]).read_bytes())
-    assert outputs[0] == outputs[1]
+        outputs.append(Path(episode["files"]["transcript"]).read_bytes())
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
 
 
 def test_an_essay_far_from_the_voices_level_is_corrected(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import re
 import subprocess
@@ -228,3 +229,27 @@ def test_inspect_reads_every_format_back(rendered: dict[str, Any]) -> None:
         assert [c["title"] for c in report["chapters"]] == rendered["titles"], kind
         assert report["title"] == "Leaving Las Vegas" and report["has_cover"], kind
         assert abs(report["duration"] - judges.frame_duration(paths["mp3"])) <= 0.1, kind
+
+
+def test_the_word_transcript_holds_every_written_word_inside_its_cue(
+    rendered: dict[str, Any],
+) -> None:
+    """The Podcasting 2.0 JSON transcript against the W3C parser's reading of the captions:
+    every word of every cue, in order, each inside its cue, times never going back."""
+    paths = files(rendered)
+    document = json.loads(paths["transcript"].read_text(encoding="utf-8"))
+    assert document["version"] == "1.0.0" and document["wordTimes"] == "estimated"
+    segments = document["segments"]
+    cues = judges.vtt_cues(paths["vtt"])
+    position = 0
+    for cue in cues:
+        words = html.unescape(cue["text"]).split()  # (metadata mode keeps the escapes)
+        mine = segments[position : position + len(words)]
+        assert [s["body"] for s in mine] == words
+        for segment in mine:
+            assert cue["start"] - 0.001 <= segment["startTime"] < segment["endTime"]
+            assert segment["endTime"] <= cue["end"] + 0.001
+        position += len(words)
+    assert position == len(segments)
+    starts = [s["startTime"] for s in segments]
+    assert starts == sorted(starts)

@@ -117,6 +117,8 @@ def test_three_parsers_agree_with_the_files(published: Path) -> None:
         assert transcripts["srt"]["type"] == "application/srt"  # partytime's name for x-subrip
         assert transcripts["srt"]["rel"] == "captions"
         assert transcripts["html"]["type"] == "text/html" and "rel" not in transcripts["html"]
+        assert transcripts["json"]["type"] == "application/json"  # the word-by-word one
+        assert transcripts["json"]["url"].endswith(".transcript.json")
         for transcript in transcripts.values():
             assert (published / transcript["url"].rsplit("/", 1)[1]).is_file()
 
