@@ -139,7 +139,7 @@ def test_cli_json_summary_and_inspect(tmp_path: Path) -> None:
     assert Path(episode["mp3"]) == out / "tones.mp3"
     assert [c["title"] for c in episode["chapters"]] == ["Tones", "Part Two"]
     assert [c["level"] for c in episode["chapters"]] == [1, 2]
-    assert set(episode["files"]) == {"mp3", "chapters", "vtt", "srt", "html"}
+    assert set(episode["files"]) == {"mp3", "chapters", "vtt", "srt", "html", "transcript"}
     assert episode["duration"] == episode["chapters"][-1]["end"]
 
     inspected = runner.invoke(app, ["inspect", str(out / "tones.mp3"), "--json"])

@@ -90,8 +90,8 @@ def test_output_is_byte_identical_whatever_jobs_is(tmp_path: Path, engine: str) 
         assert process.wait(timeout=600) == 0, process.stderr.read() if process.stderr else ""
         outputs.append({p.name: p.read_bytes() for p in finals(out)})
     assert outputs[0] == outputs[1]
-    # MP3, chapters, VTT, SRT, page, record, and the page's stylesheet and script.
-    assert len(outputs[0]) == 8
+    # MP3, chapters, VTT, SRT, JSON transcript, page, record, the page's stylesheet and script.
+    assert len(outputs[0]) == 9
 
 
 def test_kill_9_leaves_previous_outputs_or_none_and_resumes(tmp_path: Path) -> None:
