@@ -162,15 +162,16 @@ def _render(
     with _open_cache(settings) as cache:
         run = _Run(settings, cache, cancel or threading.Event(), progress, work)
         # One mastering per distinct encoding (the M4B is the M4A's very AAC), the MP3's first.
+        encoding = {audio.name: _encoding(audio, settings) for audio in audios}
         masters: dict[tuple[str, Timing], Mastering] = {}
         for audio in audios:
-            if _encoding(audio, settings) not in masters:
-                masters[_encoding(audio, settings)] = Mastering(
+            if encoding[audio.name] not in masters:
+                masters[encoding[audio.name]] = Mastering(
                     settings, voicing, cache, run.repair, run.cancel, work, audio
                 )
         encoded = _narrate_and_master(script, voicing, run, list(masters.values()))
         mastered = dict(zip(masters, encoded, strict=True))
-        main = mastered[_encoding(audios[0], settings)]
+        main = mastered[encoding[audios[0].name]]
         chapters, cues, duration = main.placed(audios[0].timing)
 
         # Every output is staged under a temporary name, then all are moved into place at
@@ -180,12 +181,12 @@ def _render(
             with staging() as stage:
                 staged: dict[str, Path] = {}
                 for audio, planned in zip(audios, files.audio, strict=True):
-                    encoding = mastered[_encoding(audio, settings)]
-                    own_chapters, _, own_duration = encoding.placed(audio.timing)
+                    own = mastered[encoding[audio.name]]
+                    own_chapters, _, own_duration = own.placed(audio.timing)
                     staged[audio.name] = stage.file(planned.path)
                     audio.write(
                         staged[audio.name], essay.metadata, own_chapters, own_duration,
-                        description, art, encoding.streams(),
+                        description, art, own.streams(),
                     )  # fmt: skip
                 stage.write(
                     files.chapters, format_json_chapters(chapters, essay.metadata, files.mp3.name)

@@ -14,13 +14,14 @@ import fractions
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..encode import limited
 from ..errors import EncodeError
+from .base import Timing
 
 if TYPE_CHECKING:
     import av
@@ -72,7 +73,9 @@ class Codec:
         read off the encoder itself rather than assumed (the Opus pre-skip is in its header).
         None of them depends on the bit rate."""
         context = self.open(64)
-        packets = _flushed(context, _silence(context, context.frame_size))
+        import numpy as np
+
+        packets = _flushed(context, [np.zeros(context.frame_size, dtype=np.float32)])
         priming = -packets[0].pts if packets and packets[0].pts is not None else 0
         return bytes(context.extradata or b""), context.frame_size, priming
 
@@ -104,6 +107,18 @@ class AvFormat:
     streams. Subclasses give the container (``write``), the names and the levels."""
 
     codec: ClassVar[Codec]
+
+    @cached_property
+    def timing(self) -> Timing:
+        """Frames and priming as the encoder reports them, in the timeline's own samples
+        (a 20 ms Opus packet of 960 at 48 kHz is 882 at 44.1 kHz); the container hides the
+        first stream's priming (Opus pre-skip, the MP4 edit list)."""
+        from ..narrate import SAMPLE_RATE
+
+        _, frame, priming = self.codec.header()
+        per = SAMPLE_RATE / self.codec.rate
+        step, lead = round(frame * per), round(priming * per)
+        return Timing(step, lead, step, lead)
 
     def identity(self, bitrate: int) -> str:
         return self.codec.identity(bitrate)
@@ -141,12 +156,6 @@ def _ratio(rate: int, target: int) -> tuple[int, int]:
 
     common = gcd(rate, target)
     return target // common, rate // common
-
-
-def _silence(context: av.AudioCodecContext, length: int) -> Iterator[Samples]:
-    import numpy as np
-
-    yield np.zeros(length, dtype=np.float32)
 
 
 def _flushed(context: av.AudioCodecContext, chunks: Iterable[Samples]) -> list[av.Packet[Any]]:

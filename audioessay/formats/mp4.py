@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ._av import AvFormat, Codec, mux
-from .base import Timing
 
 if TYPE_CHECKING:
     from ..config import RenderSettings
@@ -40,11 +38,6 @@ class M4a(AvFormat):
     audiobook: ClassVar[bool] = False
     codec: ClassVar[Codec] = Codec("aac", 44100, "fltp", (("aac_coder", "fast"),))
     """FFmpeg's own AAC-LC encoder (LGPL; PyAV's wheels have no FDK AAC)."""
-
-    @cached_property
-    def timing(self) -> Timing:
-        _, frame, priming = self.codec.header()
-        return Timing(frame, priming, frame, priming)
 
     @staticmethod
     def bitrate(settings: RenderSettings) -> int:

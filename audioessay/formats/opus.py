@@ -12,12 +12,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterable
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ._av import AvFormat, Codec, mux
-from .base import Timing
 
 if TYPE_CHECKING:
     from ..config import RenderSettings
@@ -39,16 +37,6 @@ class Opus(AvFormat):
     """Limited at the MP3's ceiling (-2 dBTP), its decoded true peak reached -1.1 dBTP on the
     reference essay (pyttsx3), where the MP3's is -2.3; limited 1.5 dB lower it is -2.2."""
     codec: ClassVar[Codec] = Codec("libopus", 48000, "flt", (("application", "audio"),))
-
-    @cached_property
-    def timing(self) -> Timing:
-        from ..narrate import SAMPLE_RATE
-
-        _, frame, priming = self.codec.header()
-        # In the timeline's own samples: a 20 ms packet is 882 of them at 44.1 kHz.
-        per = SAMPLE_RATE / self.codec.rate
-        step, lead = round(frame * per), round(priming * per)
-        return Timing(step, lead, step, lead)
 
     @staticmethod
     def bitrate(settings: RenderSettings) -> int:
