@@ -42,6 +42,8 @@ class SampleCue:
     text: str
     paragraph: int | None = None
     """Paragraph index within the chapter; None for a spoken title."""
+    words: tuple[int, ...] | None = None
+    """Where each word of ``text`` begins, as the voice said; None when it did not say."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,11 @@ class _ChapterBuilder:
             start = self.position
             self.segments.append(piece)
             self.position += piece.length
-            self.cues.append(SampleCue(start, self.position, utterance.cue_text(index), paragraph))
+            starts = utterance.word_starts(index)
+            words = None if starts is None else tuple(start + w for w in starts)
+            self.cues.append(
+                SampleCue(start, self.position, utterance.cue_text(index), paragraph, words)
+            )
 
     def _silence(self, samples: int) -> None:
         if samples:

@@ -18,17 +18,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .dsp import from_pcm16, to_pcm16
-from .engines import Samples
+from .engines import Samples, WordMark
 from .errors import OutputError
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Bump when the stored audio would differ for the same key (trimming, resampling, layout,
-or a voice spoken differently: 4 is pyttsx3 without its primer utterance)."""
+or a voice spoken differently: 4 is pyttsx3 without its primer utterance; 5 stores each
+piece's word times with its audio)."""
 ENV_VAR = "AUDIOESSAY_CACHE_DIR"
 _MAGIC = b"AEPC"
-_HEADER = struct.Struct("<4sIIQ32s")  # magic, format, sample rate, samples, blake2b-256 digest
+_HEADER = struct.Struct("<4sIIQi32s")
+"""Magic, format, sample rate, samples, word marks (-1: the voice gave none), and the
+blake2b-256 digest of the marks and the PCM that follow, in that order."""
+_MARK = struct.Struct("<III")
+
+
+class StoredPiece(NamedTuple):
+    """What the narrator needs of a cached piece without reading its audio."""
+
+    length: int
+    """Samples, at 44.1 kHz."""
+    words: tuple[WordMark, ...] | None
+    """Where each word begins, when the voice said."""
 
 
 def default_cache_dir() -> Path:
@@ -97,29 +111,40 @@ class Cache:
     def piece_path(self, key: str) -> Path:
         return self._path("pieces", key, ".pcm")
 
-    def store_piece(self, key: str, samples: Samples, rate: int) -> int:
-        """Store a piece; return its length in samples."""
+    def store_piece(
+        self, key: str, samples: Samples, rate: int, words: tuple[WordMark, ...] | None = None
+    ) -> StoredPiece:
+        """Store a piece and its word marks; return what :meth:`stored_piece` will read."""
         pcm = to_pcm16(samples)
-        digest = hashlib.blake2b(pcm, digest_size=32).digest()
-        header = _HEADER.pack(_MAGIC, FORMAT_VERSION, rate, len(pcm) // 2, digest)
+        marks = b"".join(_MARK.pack(*mark) for mark in words or ())
+        digest = hashlib.blake2b(marks + pcm, digest_size=32).digest()
+        count = -1 if words is None else len(words)
+        header = _HEADER.pack(_MAGIC, FORMAT_VERSION, rate, len(pcm) // 2, count, digest)
         with self._writing(self.piece_path(key)) as tmp:
-            tmp.write_bytes(header + pcm)
-        return len(pcm) // 2
+            tmp.write_bytes(header + marks + pcm)
+        return StoredPiece(len(pcm) // 2, words)
 
-    def piece_length(self, key: str) -> int | None:
-        """The stored piece's length from its header, or None if absent or damaged."""
+    def stored_piece(self, key: str) -> StoredPiece | None:
+        """A stored piece's length and word marks, without its audio; None if absent or
+        damaged (the marks are checked against the digest when the audio is loaded)."""
         path = self.piece_path(key)
         try:
             with path.open("rb") as handle:
-                header = handle.read(_HEADER.size)
+                parsed = _parse_header(handle.read(_HEADER.size))
+                if parsed is None:
+                    raise ValueError
+                marks = handle.read(_MARK.size * max(0, parsed[2]))
             size = path.stat().st_size
-        except OSError:
-            return None
-        parsed = _parse_header(header)
-        if parsed is None or size != _HEADER.size + 2 * parsed[1]:
+        except (OSError, ValueError, struct.error):
             path.unlink(missing_ok=True)
             return None
-        return parsed[1]
+        if size != _HEADER.size + len(marks) + 2 * parsed[1] or len(marks) != _MARK.size * max(
+            0, parsed[2]
+        ):
+            path.unlink(missing_ok=True)
+            return None
+        words = None if parsed[2] < 0 else tuple(WordMark(*m) for m in _MARK.iter_unpack(marks))
+        return StoredPiece(parsed[1], words)
 
     def load_piece(self, key: str) -> Samples | None:
         """The stored piece as float32, or None (and the entry removed) if absent or corrupt."""
@@ -129,15 +154,15 @@ class Cache:
         except OSError:
             return None
         parsed = _parse_header(data[: _HEADER.size])
-        payload = data[_HEADER.size :]
+        checked = data[_HEADER.size :]
         if (
             parsed is None
-            or len(payload) != 2 * parsed[1]
-            or hashlib.blake2b(payload, digest_size=32).digest() != parsed[2]
+            or len(checked) != _MARK.size * max(0, parsed[2]) + 2 * parsed[1]
+            or hashlib.blake2b(checked, digest_size=32).digest() != parsed[3]
         ):
             path.unlink(missing_ok=True)
             return None
-        return from_pcm16(payload)
+        return from_pcm16(checked[len(checked) - 2 * parsed[1] :])
 
     # -- opaque entries: a voice's gain, encoded block streams and their facts ---------------
 
@@ -181,11 +206,11 @@ class Cache:
         return before
 
 
-def _parse_header(header: bytes) -> tuple[int, int, bytes] | None:
-    """(sample rate, samples, digest) from a piece header, or None if it is not one."""
+def _parse_header(header: bytes) -> tuple[int, int, int, bytes] | None:
+    """(sample rate, samples, word marks, digest) from a piece header, or None."""
     if len(header) != _HEADER.size:
         return None
-    magic, version, rate, samples, digest = _HEADER.unpack(header)
+    magic, version, rate, samples, marks, digest = _HEADER.unpack(header)
     if magic != _MAGIC or version != FORMAT_VERSION:
         return None
-    return rate, samples, digest
+    return rate, samples, marks, digest

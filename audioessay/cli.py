@@ -503,15 +503,24 @@ def _explain(essay: Any, as_json: bool) -> None:
 def inspect(
     mp3: Annotated[Path, typer.Argument(help="An episode's audio: MP3, Opus, M4A or M4B.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    words: Annotated[
+        bool, typer.Option("--words", help="List every word with its start and end time.")
+    ] = False,
 ) -> None:
-    """Read an episode's tags and chapters back."""
+    """Read an episode's tags and chapters back (and, with --words, its word times)."""
     from dataclasses import asdict
 
     from .tags import read_tags
+    from .transcript import read_word_times
 
     report = _run(lambda: read_tags(mp3))
+    source, timed = _run(lambda: read_word_times(mp3)) if words else ("", [])
     if as_json:
-        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+        data: dict[str, Any] = asdict(report)
+        if words:
+            data["word_times"] = source
+            data["words"] = [{"start": s, "end": e, "word": w} for s, e, w in timed]
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
 
@@ -525,6 +534,10 @@ def inspect(
         console.print(
             f"{number:3d}  {_clock(chapter.start)} – {_clock(chapter.end)}  {chapter.title}"
         )
+    if words:
+        console.print(f"{len(timed)} words (word times: {source})")
+        for start, end, word in timed:
+            console.print(f"{start:10.3f} {end:10.3f}  {word}", markup=False)
 
 
 @app.command()

@@ -142,6 +142,9 @@ class Cue:
     """Index of the chapter the cue is spoken in."""
     paragraph: int | None = None
     """Index of its paragraph within the chapter; None for a spoken title or the intro."""
+    words: tuple[float, ...] | None = None
+    """Where each word of ``text`` (split at spaces) begins, as the voice said it; None when
+    the voice gave no word times (:func:`~audioessay.transcript.word_segments` estimates)."""
 
 
 @dataclass(frozen=True)

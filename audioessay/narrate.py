@@ -19,12 +19,13 @@ from typing import TypeVar
 
 import numpy as np
 
-from .cache import Cache, content_key
+from .cache import Cache, StoredPiece, content_key
 from .dsp import upsample
-from .engines import Engine, Samples, Speech
+from .engines import Engine, Samples, Speech, WordMark
 from .errors import EngineError, RenderInterruptedError
 from .model import Section
 from .script import Line, Script
+from .words import written_starts
 from .work import Work
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ class Piece:
     """Cache key of the trimmed 44.1 kHz audio."""
     length: int
     """Length of that audio in samples."""
+    words: tuple[WordMark, ...] | None = None
+    """Where the voice said each word of :attr:`text` begins, in samples of that audio; None
+    when the voice does not say."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,13 @@ class Utterance:
     pieces: tuple[Piece, ...]
     shown: tuple[str, ...] = ()
     """The written text for each piece's cue (the whole sentence when it is one piece)."""
+    starts: tuple[tuple[int, ...] | None, ...] = ()
+    """For each piece, where each written word of its cue begins, in samples of the piece;
+    None for a piece whose voice gave no word times."""
+
+    def word_starts(self, index: int) -> tuple[int, ...] | None:
+        """Where the written words of piece ``index``'s cue begin, or None if not known."""
+        return self.starts[index] if index < len(self.starts) else None
 
     def cue_text(self, index: int) -> str:
         """What the transcript shows while piece ``index`` is spoken."""
@@ -157,14 +168,35 @@ def plausible(text: str, speech: Speech, rate: int) -> str | None:
     return None
 
 
-def trim_silence(samples: Samples) -> Samples:
-    """Drop leading and trailing silence, keeping a 10 ms margin around the audible part."""
+def audible(samples: Samples) -> tuple[int, int]:
+    """Where the audible part starts and ends, with a 10 ms margin either side."""
     loud = np.flatnonzero(np.abs(samples) > _SILENCE_THRESHOLD)
     if len(loud) == 0:
-        return samples[:0]
+        return 0, 0
     start = max(0, int(loud[0]) - _TRIM_MARGIN)
-    end = min(len(samples), int(loud[-1]) + 1 + _TRIM_MARGIN)
+    return start, min(len(samples), int(loud[-1]) + 1 + _TRIM_MARGIN)
+
+
+def trim_silence(samples: Samples) -> Samples:
+    """Drop leading and trailing silence, keeping a 10 ms margin around the audible part."""
+    start, end = audible(samples)
     return samples[start:end]
+
+
+def trimmed(speech: Speech) -> Speech:
+    """The speech at 44.1 kHz without its leading and trailing silence, its word marks moved
+    with it (a word the trim would cut into starts at the audio's first or last sample)."""
+    samples = to_episode_rate(speech)
+    start, end = audible(samples)
+    words = None
+    if speech.words is not None:
+        scale = SAMPLE_RATE / speech.sample_rate
+        last = max(0, end - start - 1)
+        words = tuple(
+            WordMark(w.offset, w.length, min(last, max(0, round(w.sample * scale) - start)))
+            for w in speech.words
+        )
+    return Speech(samples[start:end], SAMPLE_RATE, words)
 
 
 def to_episode_rate(speech: Speech) -> Samples:
@@ -190,8 +222,9 @@ class Narrator:
         self.rate = rate
         self.work = work or Work()
 
-    def speak_piece(self, text: str) -> Samples:
-        """Trimmed 44.1 kHz audio of one piece, or :class:`EngineError` after three failures."""
+    def speak_piece(self, text: str) -> Speech:
+        """Trimmed 44.1 kHz audio of one piece and its word marks, or :class:`EngineError`
+        after :data:`ATTEMPTS` failures."""
         reason = ""
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -204,7 +237,7 @@ class Narrator:
                 if problem is None:
                     self.work.count("synthesized")
                     with self.work.timed("dsp"):
-                        return trim_silence(to_episode_rate(speech))
+                        return trimmed(speech)
                 reason = problem
             self.work.count("retried")
             log.info("attempt %d of %d failed: %s", attempt, ATTEMPTS, reason)
@@ -261,7 +294,7 @@ def narrate(
         lines += [part.heading] if part.heading is not None else []
         lines += [line for paragraph in part.paragraphs for line in paragraph]
         groups.append([line.spoken for line in lines])
-    lengths: dict[str, int] = {}
+    stored: dict[str, StoredPiece] = {}
     missing: dict[str, str] = {}
     waiting: list[set[str]] = []
     for texts in groups:
@@ -269,18 +302,18 @@ def narrate(
         for text in texts:
             for part_text in voicing.parts(text):
                 key = voicing.key(part_text)
-                if key in lengths:
+                if key in stored:
                     continue
                 if key not in missing:
-                    cached = cache.piece_length(key)
+                    cached = cache.stored_piece(key)
                     if cached is not None:
-                        lengths[key] = cached
+                        stored[key] = cached
                         continue
                     missing[key] = part_text
                 keys.add(key)
         waiting.append(keys)
-    total = len(lengths) + len(missing)
-    build = _Builder(script, voicing, lengths)
+    total = len(stored) + len(missing)
+    build = _Builder(script, voicing, stored)
     emitted = 0
 
     def ready() -> Iterator[Prelude | NarratedSection]:
@@ -294,14 +327,14 @@ def narrate(
 
     def report() -> None:
         if progress is not None:
-            progress(len(lengths), total, sum(lengths.values()) / SAMPLE_RATE)
+            progress(len(stored), total, sum(p.length for p in stored.values()) / SAMPLE_RATE)
 
     report()
     yield from ready()
     if missing:
         pieces = _synthesize(missing, engines, voicing.rate, cache, jobs, cancel, work or Work())
-        for key, length in pieces:
-            lengths[key] = length
+        for key, piece in pieces:
+            stored[key] = piece
             for keys in waiting[emitted:]:
                 keys.discard(key)
             report()
@@ -316,14 +349,14 @@ def _synthesize(
     jobs: int,
     cancel: threading.Event | None,
     work: Work,
-) -> Iterator[tuple[str, int]]:
-    """Speak and store every missing piece with ``jobs`` threads; yield (key, length)."""
+) -> Iterator[tuple[str, StoredPiece]]:
+    """Speak and store every missing piece with ``jobs`` threads; yield what was stored."""
     local = threading.local()
     created: list[Engine] = []
     lock = threading.Lock()
     stop = cancel or threading.Event()
 
-    def speak(key: str, text: str) -> tuple[str, int]:
+    def speak(key: str, text: str) -> tuple[str, StoredPiece]:
         if stop.is_set():
             raise RenderInterruptedError
         narrator: Narrator | None = getattr(local, "narrator", None)
@@ -332,7 +365,8 @@ def _synthesize(
             with lock:
                 created.append(engine)
             narrator = local.narrator = Narrator(engine, rate, work)
-        return key, cache.store_piece(key, narrator.speak_piece(text), SAMPLE_RATE)
+        speech = narrator.speak_piece(text)
+        return key, cache.store_piece(key, speech.samples, SAMPLE_RATE, speech.words)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="narrate")
     futures = [pool.submit(speak, key, text) for key, text in missing.items()]
@@ -382,10 +416,12 @@ def share_words(written: str, parts: list[str]) -> list[str]:
 class _Builder:
     """Utterances from the lengths of their (now cached) pieces."""
 
-    def __init__(self, script: Script, voicing: Voicing, lengths: dict[str, int]) -> None:
+    def __init__(
+        self, script: Script, voicing: Voicing, stored: dict[str, StoredPiece]
+    ) -> None:
         self.script = script
         self.voicing = voicing
-        self.lengths = lengths
+        self.stored = stored
 
     def utterance(self, spoken: str, written: str) -> Utterance:
         parts = self.voicing.parts(spoken)
@@ -393,10 +429,21 @@ class _Builder:
         if len(shown) != len(parts):
             shown = share_words(written, parts)
         pieces = [
-            Piece(part, key, self.lengths[key]) for part in parts for key in [self.voicing.key(part)]
+            Piece(part, key, *self.stored[key])
+            for part in parts
+            for key in [self.voicing.key(part)]
         ]
         kept = [(piece, text) for piece, text in zip(pieces, shown, strict=True) if piece.length]
-        return Utterance(tuple(p for p, _ in kept), tuple(t for _, t in kept))
+        return Utterance(
+            tuple(p for p, _ in kept),
+            tuple(t for _, t in kept),
+            tuple(self._starts(piece, text) for piece, text in kept),
+        )
+
+    def _starts(self, piece: Piece, written: str) -> tuple[int, ...] | None:
+        if piece.words is None:
+            return None
+        return written_starts(written, piece.text, piece.words, piece.length, self.script.said_as)
 
     def line(self, line: Line) -> Utterance:
         return self.utterance(line.spoken, line.written)

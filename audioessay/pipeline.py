@@ -435,11 +435,11 @@ class _Run:
         """Speak a piece again whose cached audio turned out to be damaged."""
         engine = self.engine()
         try:
-            samples = Narrator(engine, self.settings.rate, self.work).speak_piece(piece.text)
+            speech = Narrator(engine, self.settings.rate, self.work).speak_piece(piece.text)
         finally:
             engine.close()
-        self.cache.store_piece(piece.key, samples, SAMPLE_RATE)
-        return samples
+        self.cache.store_piece(piece.key, speech.samples, SAMPLE_RATE, speech.words)
+        return speech.samples
 
     def encoded(self, total: int) -> Callable[[int], None]:
         """Reports how many of ``total`` chapters are encoded."""
@@ -519,7 +519,8 @@ def place(
             offset = start + timing.delay  # each stream starts with the encoder's delay
             cues.extend(
                 Cue((offset + c.start) / SAMPLE_RATE, (offset + c.end) / SAMPLE_RATE, c.text,
-                    index, c.paragraph)
+                    index, c.paragraph,
+                    None if c.words is None else tuple((offset + w) / SAMPLE_RATE for w in c.words))
                 for c in block.cues
             )  # fmt: skip
             start += count * timing.frame

@@ -355,6 +355,7 @@ def to_json(episode: Episode) -> dict[str, Any]:
         ],
         "cues": [
             {"start": c.start, "end": c.end, "text": c.text, "chapter": c.chapter, "paragraph": c.paragraph}
+            | ({} if c.words is None else {"words": list(c.words)})
             for c in episode.cues
         ],
     }  # fmt: skip
@@ -406,7 +407,8 @@ def _from_json(data: dict[str, Any], directory: Path) -> Episode:
         ),
         cues=tuple(
             Cue(float(c["start"]), float(c["end"]), str(c["text"]), int(c["chapter"]),
-                None if c.get("paragraph") is None else int(c["paragraph"]))
+                None if c.get("paragraph") is None else int(c["paragraph"]),
+                None if c.get("words") is None else tuple(float(w) for w in c["words"]))
             for c in data["cues"]
         ),
         files=Outputs.from_named(

@@ -7,7 +7,7 @@ it, so what a writer proofs is what the voice says. Transcripts show the ``writt
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import Essay, Section
 from .speech import SpeechOptions, speakable
@@ -38,6 +38,12 @@ class Script:
 
     intro: Line
     sections: tuple[ScriptSection, ...]
+    options: SpeechOptions = field(default_factory=SpeechOptions)
+    """The rules it was spoken with: word times need a written word's spoken form."""
+
+    def said_as(self, written: str) -> str:
+        """How a written word (or run of words) on its own is said."""
+        return speakable(written, self.options)
 
     def lines(self) -> Iterator[Line]:
         """Every line in the order it is spoken."""
@@ -90,4 +96,5 @@ def write_script(essay: Essay, options: SpeechOptions) -> Script:
             )
             for section in essay.sections
         ),
+        options,
     )

@@ -55,9 +55,10 @@ class Flaky:
 
 def test_truncated_audio_is_detected_and_retried() -> None:
     engine = Flaky(bad=2)
-    samples = Narrator(engine, 175).speak_piece("A sentence of exactly seven words here.")
+    speech = Narrator(engine, 175).speak_piece("A sentence of exactly seven words here.")
     assert engine.calls == 3  # two failures, then success
-    assert len(samples) == 7 * 16000
+    assert len(speech.samples) == 7 * 16000
+    assert speech.words is None  # this voice gives no word times
 
 
 def test_a_piece_that_keeps_failing_stops_the_render_naming_the_sentence() -> None:
@@ -82,12 +83,12 @@ def test_pyttsx3_speaks_and_survives_its_worker_dying() -> None:
     engine = Pyttsx3Engine(voice=None, rate=175)
     try:
         first = Narrator(engine, 175).speak_piece("The worker speaks this sentence.")
-        assert len(first) > 44100  # retried as in narration: pyttsx3 fails now and then
+        assert len(first.samples) > 44100  # retried as in narration: pyttsx3 fails now and then
         assert engine._process is not None
         engine._process.kill()  # a native crash, as far as the parent can tell
         engine._process.wait()
         again = Narrator(engine, 175).speak_piece("And after a crash it speaks again.")
-        assert len(again) > 44100
+        assert len(again.samples) > 44100
     finally:
         engine.close()
 
@@ -98,7 +99,7 @@ def test_pyttsx3_voices_and_voice_selection() -> None:
     assert "gmw/en-us" in ids and len(ids) > 50
     engine = create_engine("pyttsx3", "gmw/en-us", 200)
     try:
-        assert len(Narrator(engine, 200).speak_piece("Hello.")) > 0.2 * 44100
+        assert len(Narrator(engine, 200).speak_piece("Hello.").samples) > 0.2 * 44100
     finally:
         engine.close()
 
@@ -164,7 +165,8 @@ def test_same_text_gives_the_same_audio_whatever_came_before(name: str) -> None:
         finally:
             engine.close()
     for text in texts:
-        assert np.array_equal(runs[0][text], runs[1][text]), text
+        assert np.array_equal(runs[0][text].samples, runs[1][text].samples), text
+        assert runs[0][text].words == runs[1][text].words, text
 
 
 def test_pyttsx3_speaks_every_piece_whole_at_the_first_attempt(tmp_path: Path) -> None:

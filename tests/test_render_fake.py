@@ -87,6 +87,10 @@ def test_exact_chapter_and_cue_times(tmp_path: Path) -> None:
         assert cue.text == text
         assert cue.start == pytest.approx((start + delay) / RATE, abs=1e-9)
         assert cue.end == pytest.approx((stop + delay) / RATE, abs=1e-9)
+    for cue in episode.cues:  # the voice's word marks, carried through trim, layout and delay
+        assert cue.words == pytest.approx(
+            [cue.start + k * WORD / RATE for k in range(len(cue.text.split()))], abs=1e-9
+        )
     heading = episode.cues[4]
     assert heading.text == "Part Two."
     assert heading.start == pytest.approx((sum(blocks) * 1152 + delay) / RATE, abs=1e-9)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from ..errors import EngineError
-from .base import Engine, EngineFactory, Samples, Speech, Voice
+from .base import Engine, EngineFactory, Samples, Speech, Voice, WordMark
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -18,6 +18,7 @@ __all__ = [
     "Samples",
     "Speech",
     "Voice",
+    "WordMark",
     "create_engine",
     "engine_alphabet",
     "engine_names",

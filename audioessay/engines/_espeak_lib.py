@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EngineError
-from .base import Speech, Voice
+from .base import Speech, Voice, WordMark
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 CHARS_UTF8 = 1
@@ -24,6 +24,8 @@ PHONEMES = 0x100
 """Read ``[[...]]`` as eSpeak NG phoneme mnemonics (lexicon entries given as phonemes)."""
 POS_CHARACTER = 1
 PARAM_RATE = 1
+EVENT_LIST_TERMINATED = 0
+EVENT_WORD = 1
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class EspeakLibrary:
         self.sample_rate = rate
         self._selected: tuple[str, int] | None = None
         self._chunks: list[bytes] = []
+        self._words: list[WordMark] = []
         self._callback = _Callback(self._on_audio)  # kept referenced: C holds the pointer
         lib.espeak_SetSynthCallback(self._callback)
 
@@ -163,7 +166,15 @@ class EspeakLibrary:
                 cls._instance = cls()
             return cls._instance
 
-    def _on_audio(self, wav: ctypes._Pointer[ctypes.c_short], count: int, _events: object) -> int:
+    def _on_audio(
+        self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]
+    ) -> int:
+        index = 0
+        while events and events[index].type != EVENT_LIST_TERMINATED:
+            event = events[index]
+            if event.type == EVENT_WORD:  # positions count characters from 1
+                self._words.append(WordMark(event.text_position - 1, event.length, event.sample))
+            index += 1
         if count > 0:
             self._chunks.append(ctypes.string_at(wav, count * 2))
         return 0
@@ -204,13 +215,17 @@ class EspeakLibrary:
         """Speak ``text`` synchronously; the whole utterance is returned at once."""
         from ..dsp import from_pcm16  # (here: the voice workers speak PCM, without NumPy)
 
-        return Speech(from_pcm16(self.synthesize_pcm(text, voice, rate)), self.sample_rate)
+        pcm, words = self.synthesize_pcm(text, voice, rate)
+        return Speech(from_pcm16(pcm), self.sample_rate, words)
 
-    def synthesize_pcm(self, text: str, voice: str, rate: int) -> bytes:
-        """Speak ``text`` synchronously, as 16-bit little-endian PCM at :attr:`sample_rate`."""
+    def synthesize_pcm(self, text: str, voice: str, rate: int) -> tuple[bytes, tuple[WordMark, ...]]:
+        """Speak ``text`` synchronously, as 16-bit little-endian PCM at :attr:`sample_rate`,
+        with eSpeak NG's word events: where each word it says begins, in characters of ``text``
+        and in samples of the PCM. (eSpeak NG reports no event for a word it runs into the next
+        one, such as an unstressed "a"; the transcript places those between their neighbours.)"""
         encoded = text.encode("utf-8") + b"\0"
         with self._lock:
-            self._chunks = []
+            self._chunks, self._words = [], []
             self._select(voice, rate)
             status = self._lib.espeak_Synth(
                 encoded,
@@ -224,9 +239,9 @@ class EspeakLibrary:
             )
             if status != 0:
                 raise EngineError(f"eSpeak NG failed (status {status}) on: {text[:80]!r}")
-            pcm = b"".join(self._chunks)
-            self._chunks = []
-        return pcm
+            pcm, words = b"".join(self._chunks), tuple(self._words)
+            self._chunks, self._words = [], []
+        return pcm, words
 
 
 def _languages(pointer: int | None) -> tuple[str, ...]:

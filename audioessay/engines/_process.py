@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from ..errors import EngineError
 from ._worker import PIECE_TIMEOUT
-from .base import Samples, Speech, Voice
+from .base import Samples, Speech, Voice, WordMark
 
 
 class ProcessEngine:
@@ -107,8 +107,9 @@ class ProcessEngine:
         path = Path(self._tmp.name) / f"piece-{self._count}.wav"
         path.unlink(missing_ok=True)
         try:
-            self._request(("speak", text, str(path)))
-            return read_wav(path)
+            words = self._request(("speak", text, str(path)))
+            speech = read_wav(path)
+            return Speech(speech.samples, speech.sample_rate, _marks(words))
         finally:
             path.unlink(missing_ok=True)
 
@@ -147,6 +148,16 @@ def _shut_down(conn: Connection | None, process: subprocess.Popen[bytes] | None)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _marks(answer: object) -> tuple[WordMark, ...] | None:
+    """A speaker's word marks, checked: a plug-in's worker may answer anything."""
+    if not isinstance(answer, (tuple, list)):
+        return None
+    try:
+        return tuple(WordMark(int(o), int(n), int(s)) for o, n, s in answer)
+    except (TypeError, ValueError):
+        return None
 
 
 def read_wav(path: Path) -> Speech:

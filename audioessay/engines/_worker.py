@@ -24,6 +24,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from .base import WordMark
+
 PIECE_TIMEOUT = 60
 """Seconds a child may take for one piece before it is killed."""
 
@@ -33,14 +35,15 @@ class Speaker(Protocol):
 
     An engine names its speaker by dotted path (``"package.module:Class"``, its ``speaker``
     class attribute), so a third-party engine can run in a worker exactly as the built-ins do.
-    ``speak`` is called in the worker; most speakers run the voice in :func:`in_child`.
+    ``speak`` is called in the worker; most speakers run the voice in :func:`in_child`. It
+    returns where each word begins, when the voice reports it, or None.
     """
 
     def __init__(self, voice: str | None, rate: int) -> None: ...
 
     def voices(self) -> list[tuple[str, str, list[str], str | None]]: ...
 
-    def speak(self, text: str, path: str) -> None: ...
+    def speak(self, text: str, path: str) -> tuple[WordMark, ...] | None: ...
 
 
 def main(argv: list[str]) -> None:
@@ -75,8 +78,7 @@ def serve(conn: Connection, speaker_path: str, voice: str | None, rate: int) -> 
                 conn.send(("ok", in_child(speaker.voices)))
             else:
                 _, text, path = request
-                speaker.speak(text, path)
-                conn.send(("ok", None))
+                conn.send(("ok", speaker.speak(text, path)))
         except Exception as exc:  # reported to the parent, which retries or gives up
             try:
                 conn.send(("error", str(exc)))

@@ -8,7 +8,7 @@ built-in engines do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 if TYPE_CHECKING:  # the voice workers import this package, and never need NumPy itself
     import numpy as np
@@ -29,12 +29,27 @@ class Voice:
     gender: str | None = None
 
 
+class WordMark(NamedTuple):
+    """Where the voice says a word of its text begins, as the voice itself reports it."""
+
+    offset: int
+    """Index of the word's first character in the text the engine was given."""
+    length: int
+    """The word's length in characters."""
+    sample: int
+    """The sample at which the word begins (at the speech's rate, or the episode's once the
+    narrator has trimmed and resampled it)."""
+
+
 @dataclass(frozen=True)
 class Speech:
     """Audio an engine produced for one piece of text."""
 
     samples: Samples
     sample_rate: int
+    words: tuple[WordMark, ...] | None = None
+    """Each word's start as the voice reports it, in text order; None for a voice that does
+    not say (the transcript then estimates word times within the sentence)."""
 
     @property
     def duration(self) -> float:

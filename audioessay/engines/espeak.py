@@ -13,6 +13,7 @@ from typing import ClassVar
 from ._espeak_lib import espeak_identity
 from ._process import ProcessEngine
 from ._worker import in_child
+from .base import WordMark
 
 DEFAULT_VOICE = "gmw/en-US"
 
@@ -48,13 +49,15 @@ class EspeakSpeaker:
     def voices(self) -> list[tuple[str, str, list[str], str | None]]:
         return [(v.id, v.name, list(v.languages), v.gender) for v in self.library.voices()]
 
-    def speak(self, text: str, path: str) -> None:
-        in_child(lambda: self._speak(text, path))
+    def speak(self, text: str, path: str) -> tuple[WordMark, ...]:
+        words: tuple[WordMark, ...] = in_child(lambda: self._speak(text, path))
+        return words
 
-    def _speak(self, text: str, path: str) -> None:
-        pcm = self.library.synthesize_pcm(text, self.voice, self.rate)
+    def _speak(self, text: str, path: str) -> tuple[WordMark, ...]:
+        pcm, words = self.library.synthesize_pcm(text, self.voice, self.rate)
         with wave.open(path, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(self.library.sample_rate)
             out.writeframes(pcm)
+        return words

@@ -10,6 +10,11 @@ without oversubscribing the cores. Each sentence is spoken on its own, as with e
 narrator verifies it the same way. Piper's per-sentence peak normalisation is switched off:
 audioessay sets one loudness for the whole episode, and per-sentence gain would make
 sentences jump in level.
+
+Word times come from the voice's own phoneme durations (piper's ``include_alignments``), which
+the model computes anyway but does not output: the model is given that output in memory when it
+is loaded, with the ``onnx`` package. Piper's phoneme words are matched to the text's words by
+:func:`audioessay.words.align`, since eSpeak's phonemizer runs some together ("was a").
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import EngineError
-from .base import Speech, Voice
+from .base import Speech, Voice, WordMark
 
 DEFAULT_RATE = 175
 """The rate at which a Piper voice speaks at its own trained pace (length scale as trained)."""
@@ -101,12 +106,67 @@ def _load(model: Path) -> Any:
                     json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
                 )
                 session = onnxruntime.InferenceSession(
-                    str(model), sess_options=options, providers=["CPUExecutionProvider"]
+                    _with_durations(model), sess_options=options, providers=["CPUExecutionProvider"]
                 )
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 raise EngineError(f"piper voice {model} cannot be loaded: {exc}") from exc
             _LOADED[model] = PiperVoice(config=config, session=session)
         return _LOADED[model]
+
+
+def _with_durations(model: Path) -> str | bytes:
+    """The model, made to output each phoneme's length in samples as well as the audio (the
+    same audio: the output is a tensor it computes anyway); its path unchanged if ``onnx`` is
+    not installed or the model outputs them already."""
+    try:
+        import onnx
+        from piper.patch_voice_with_alignment import add_alignment_output
+    except ImportError:
+        return str(model)
+    graph = onnx.load(str(model))
+    try:
+        add_alignment_output(graph)
+    except ValueError:  # no such tensor, or already an output
+        return str(model)
+    serialized: bytes = graph.SerializeToString()
+    return serialized
+
+
+def _is_phoneme(symbol: str) -> bool:
+    """A phoneme of a word (not a pause, a punctuation mark, or the start or end of speech)."""
+    return any(c.isalpha() for c in symbol)
+
+
+def word_marks(voice: Any, text: str, chunks: list[Any]) -> tuple[WordMark, ...] | None:
+    """Where each word of ``text`` begins in the concatenated ``chunks``, from their phoneme
+    alignments; None if the model gave none."""
+    from ..words import align, tokens
+
+    said: list[str] = []
+    starts: list[int] = []
+    base = 0
+    for chunk in chunks:
+        if chunk.phoneme_alignments is None:
+            return None
+        position, fresh = base, True
+        for alignment in chunk.phoneme_alignments:
+            if alignment.phoneme == " ":
+                fresh = True
+            elif _is_phoneme(alignment.phoneme):
+                if fresh:
+                    said.append("")
+                    starts.append(position)
+                    fresh = False
+                said[-1] += alignment.phoneme
+            position += int(alignment.num_samples)
+        base += len(chunk.audio_float_array)
+    words = tokens(text)
+    heard = ["".join(p for sentence in voice.phonemize(w.group()) for p in sentence) for w in words]
+    placed = align(heard, said, starts, base)
+    return tuple(
+        WordMark(word.start(), len(word.group()), start)
+        for word, start in zip(words, placed, strict=True)
+    )
 
 
 def _fingerprint(model: Path) -> str:
@@ -170,11 +230,13 @@ class PiperEngine:
         scale = self.voice.config.length_scale * DEFAULT_RATE / self.rate
         config = SynthesisConfig(length_scale=scale, normalize_audio=False)
         try:
-            chunks = [c.audio_float_array for c in self.voice.synthesize(text, syn_config=config)]
+            chunks = list(self.voice.synthesize(text, syn_config=config, include_alignments=True))
+            words = word_marks(self.voice, text, chunks)
         except Exception as exc:  # onnxruntime and the phonemizer raise many kinds
             raise EngineError(f"piper failed on {text[:80]!r}: {exc}") from exc
-        samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-        return Speech(samples.astype(np.float32), int(self.voice.config.sample_rate))
+        audio = [c.audio_float_array for c in chunks]
+        samples = np.concatenate(audio) if audio else np.zeros(0, dtype=np.float32)
+        return Speech(samples.astype(np.float32), int(self.voice.config.sample_rate), words)
 
     def close(self) -> None:
         """Nothing to release: the loaded voice is shared by the process."""

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from ._espeak_lib import espeak_identity
 from ._process import ProcessEngine
 from ._worker import PIECE_TIMEOUT, in_child
+from .base import WordMark
 
 
 class Pyttsx3Engine(ProcessEngine):
@@ -107,6 +108,8 @@ class Pyttsx3Speaker:
 
     Every piece is still checked against eSpeak NG's own synchronous rendering of the same text
     with the same voice and rate, which pyttsx3's output matches sample for sample when whole.
+    That rendering's word events are the piece's word times (pyttsx3 reports words only as
+    callbacks, with no sample position).
     """
 
     def __init__(self, voice: str | None, rate: int) -> None:
@@ -134,11 +137,12 @@ class Pyttsx3Speaker:
             for v in self._engine().getProperty("voices")
         ]
 
-    def speak(self, text: str, path: str) -> None:
+    def speak(self, text: str, path: str) -> tuple[WordMark, ...]:
         # One child after the other: run side by side they were barely faster (the machine's
         # cores are busy anyway) and two more forked children count twice in peak memory.
         voice = in_child(lambda: self._speak(text, path))
-        expected = in_child(lambda: self._reference_length(text, voice))
+        reference: tuple[int, tuple[WordMark, ...]] = in_child(lambda: self._reference(text, voice))
+        expected, words = reference
         try:
             with wave.open(path, "rb") as written:
                 frames = written.getnframes()
@@ -146,6 +150,7 @@ class Pyttsx3Speaker:
             raise RuntimeError(f"pyttsx3 wrote no readable WAV file ({exc})") from exc
         if frames != expected:
             raise RuntimeError(f"pyttsx3 wrote {frames} samples where eSpeak NG renders {expected}")
+        return words
 
     def _speak(self, text: str, path: str) -> str:
         engine = self._engine()
@@ -158,7 +163,9 @@ class Pyttsx3Speaker:
         voice: str = engine.getProperty("voice")
         return voice
 
-    def _reference_length(self, text: str, voice: str) -> int:
+    def _reference(self, text: str, voice: str) -> tuple[int, tuple[WordMark, ...]]:
+        """Length in samples and word events of eSpeak NG's own rendering of the piece."""
         from ._espeak_lib import EspeakLibrary
 
-        return len(EspeakLibrary.get().synthesize_pcm(text, voice, self.rate)) // 2
+        pcm, words = EspeakLibrary.get().synthesize_pcm(text, voice, self.rate)
+        return len(pcm) // 2, words
