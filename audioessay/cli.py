@@ -133,6 +133,13 @@ def render(
         ),
     ] = None,
     opus_bitrate: Annotated[int, typer.Option(help="Opus bit rate in kb/s (6-256).")] = 24,
+    sync: Annotated[
+        str | None,
+        typer.Option(
+            help="How the EPUB's text follows the audio: sentence, or word (one highlight per "
+            "word; default: front matter's `sync`, else sentence)."
+        ),
+    ] = None,
     feed: Annotated[
         bool,
         typer.Option("--feed", help="Then rebuild the output folder's podcast feed and pages."),
@@ -155,7 +162,7 @@ def render(
         "engine": engine, "voice": voice, "rate": rate, "lexicon": lexicon,
         "skip_citations": skip_citations, "headings": headings, "skip": skip,
         "bitrate": bitrate, "opus_bitrate": opus_bitrate, "output_dir": output, "cover": cover,
-        "formats": formats, "jobs": jobs if jobs is not None else (os.cpu_count() or 1),
+        "formats": formats, "sync": sync, "jobs": jobs if jobs is not None else (os.cpu_count() or 1),
         "cache_dir": None if no_cache else (cache_dir or default_cache_dir()),
         "sentence_pause": sentence_pause, "paragraph_pause": paragraph_pause,
         "title_pause": title_pause, "chapter_pause": chapter_pause,

@@ -17,6 +17,8 @@ MAX_RATE = 450
 FORMATS = ("mp3", "opus", "m4a", "m4b", "daisy", "epub")
 """Outputs of a render: the MP3 (always), Opus, M4A and M4B alternates of it, a DAISY 2.02 book,
 an EPUB 3 with Media Overlays."""
+SYNCS = ("sentence", "word")
+"""How finely an EPUB's text follows the audio."""
 OPUS_BITRATES = range(6, 257)
 """What libopus accepts for mono, in kb/s."""
 BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -73,6 +75,10 @@ class RenderSettings:
     formats: tuple[str, ...] = ("mp3",)
     """What to produce: the MP3 and its sidecars always, and any of ``opus``, ``m4a``, ``m4b``,
     ``daisy`` and ``epub``."""
+    sync: str = "sentence"
+    """How finely the EPUB's Media Overlays follow the narration: ``sentence`` (every reading
+    system) or ``word`` (one ``par`` per word, for those that highlight words, such as
+    Thorium). DAISY 2.02 is always by sentence."""
     lexicons: tuple[Path, ...] = ()
     """``--lexicon`` files: they win over every other lexicon."""
     essay_lexicons: tuple[Path, ...] = ()
@@ -107,6 +113,8 @@ class RenderSettings:
             raise SettingsError(
                 f"--format takes {', '.join(FORMATS)} (comma-separated), not {','.join(self.formats)}"
             )
+        if self.sync not in SYNCS:
+            raise SettingsError(f"--sync takes {' or '.join(SYNCS)}, not {self.sync!r}")
         self.pauses.validate()
         return self
 
@@ -116,7 +124,7 @@ class RenderSettings:
         Lexicons add up instead (see :func:`~audioessay.project.build_lexicon` for the order).
         """
         changes: dict[str, object] = {}
-        for name in ("engine", "voice", "rate", "skip_citations"):
+        for name in ("engine", "voice", "rate", "skip_citations", "sync"):
             value = getattr(essay, name)
             if value is not None and name not in explicit:
                 changes[name] = value

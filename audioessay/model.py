@@ -107,6 +107,8 @@ class EssaySettings:
     skip: tuple[str, ...] = ()
     formats: tuple[str, ...] | None = None
     """What to produce (``formats: [mp3, opus, m4b]``); the command line's ``--format`` wins."""
+    sync: str | None = None
+    """``sync: word``: the EPUB's Media Overlays by word; the command line's ``--sync`` wins."""
 
 
 @dataclass(frozen=True)

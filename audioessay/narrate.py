@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import gcd
 from typing import TypeVar
 
@@ -434,8 +434,10 @@ class _Builder:
             for key in [self.voicing.key(part)]
         ]
         kept = [(piece, text) for piece, text in zip(pieces, shown, strict=True) if piece.length]
+        # The marks are done with once the written words are timed: a book's layout holds
+        # every piece to the end of the render, and need not hold 100,000 marks with them.
         return Utterance(
-            tuple(p for p, _ in kept),
+            tuple(replace(p, words=None) for p, _ in kept),
             tuple(t for _, t in kept),
             tuple(self._starts(piece, text) for piece, text in kept),
         )

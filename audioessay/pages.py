@@ -194,6 +194,7 @@ def episode_page(
 <label for="speed">Speed</label>
 <select id="speed">{speeds}</select>
 <label><input type="checkbox" id="follow" checked> Follow the narration in the transcript</label>
+<label><input type="checkbox" id="words" checked> Highlight each word</label>
 <label><input type="checkbox" id="shortcuts" checked> Keyboard shortcuts</label>
 </div>
 <p class="status" id="status" role="status"></p>
@@ -225,10 +226,18 @@ def _chapter_link(index: int, chapter: Chapter) -> str:
 
 
 def _cue(cue: Cue, number: int, shown: str | None = None) -> str:
-    """A sentence with its start time; ``shown`` replaces the spoken text (headings)."""
+    """A sentence with its start time; ``shown`` replaces the spoken text (headings).
+
+    A sentence the voice timed word by word carries each word's start, in milliseconds after
+    the sentence's, in ``data-words``: the page's script wraps the words to highlight them.
+    The page stays small (a book has 100,000 words) and without the script it is plain text."""
+    words = ""
+    if shown is None and cue.words is not None and len(cue.words) == len(cue.text.split()):
+        offsets = " ".join(str(round((w - cue.start) * 1000)) for w in cue.words)
+        words = f' data-words="{offsets}"'
     return (
-        f'<span class="cue" id="s{number}" data-start="{cue.start:.3f}" data-end="{cue.end:.3f}">'
-        f'<time datetime="{iso_duration(cue.start)}">{clock(cue.start)}</time> '
+        f'<span class="cue" id="s{number}" data-start="{cue.start:.3f}" data-end="{cue.end:.3f}"'
+        f'{words}><time datetime="{iso_duration(cue.start)}">{clock(cue.start)}</time> '
         f"{e(cue.text if shown is None else shown)}</span>"
     )
 

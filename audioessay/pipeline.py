@@ -217,7 +217,8 @@ def _render(
                 for book in BOOKS:
                     if book in settings.formats:  # (imported only when asked for)
                         module = import_module(f".books.{book}", __package__)
-                        getattr(module, f"write_{book}")(episode, narrator, stage, staged["mp3"])
+                        write = getattr(module, f"write_{book}")
+                        write(episode, narrator, stage, staged["mp3"], settings.sync)
                 # The page (the HTML transcript), which offers every file for download.
                 write_assets(out_dir)
                 sizes = {name: path.stat().st_size for name, path in staged.items()}

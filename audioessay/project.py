@@ -4,7 +4,7 @@ Precedence, lowest first: built-in defaults, the user-wide lexicon, the nearest
 ``audioessay.toml`` (in the essay's folder or a parent), the essay's front matter, flags.
 
 ``audioessay.toml`` takes the same keys as front matter (``engine``, ``voice``, ``rate``,
-``language``, ``lexicon``, ``skip_citations``, ``formats``) plus a ``[words]`` table of lexicon entries.
+``language``, ``lexicon``, ``skip_citations``, ``formats``, ``sync``) plus a ``[words]`` table of lexicon entries.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def load_project(path: Path) -> Project:
     if not isinstance(words, dict):
         raise SettingsError(f"{path}: [words] must be a table of word = respelling")
     known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations", "headings", "skip",
-             "formats"}
+             "formats", "sync"}
     unknown = set(data) - known
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")

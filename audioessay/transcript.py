@@ -151,18 +151,19 @@ def format_json_transcript(cues: Sequence[Cue]) -> str:
     """The Podcasting 2.0 JSON transcript (version 1.0.0): one segment per written word, for
     word-by-word highlighting (no ``speaker``: one synthetic voice reads it all). Where the voice
     gave no word times they are estimated within each sentence's exact cue, and the file says
-    so (``"wordTimes"``, a field players ignore: see :func:`word_times`)."""
-    segments = [
-        {"startTime": round(start, 3), "endTime": round(end, 3), "body": word}
+    so (``"wordTimes"``, a field players ignore: see :func:`word_times`).
+
+    Written segment by segment, as ``json.dumps(indent=1)`` would write the document: a book's
+    100,000 segments as dictionaries first would be the render's largest allocation."""
+    head = json.dumps({"version": JSON_TRANSCRIPT_VERSION, "wordTimes": word_times(cues)}, indent=1)
+    segments = ",\n".join(
+        f'  {{\n   "startTime": {round(start, 3)!r},\n   "endTime": {round(end, 3)!r},\n'
+        f'   "body": {json.dumps(word, ensure_ascii=False)}\n  }}'
         for cue in cues
         for start, end, word in word_segments(cue)
-    ]
-    document = {
-        "version": JSON_TRANSCRIPT_VERSION,
-        "wordTimes": word_times(cues),
-        "segments": segments,
-    }
-    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    )
+    listed = f"[\n{segments}\n ]" if segments else "[]"
+    return f'{head[:-2]},\n "segments": {listed}\n}}\n'
 
 
 def transcript_beside(audio: Path) -> Path:

@@ -166,3 +166,53 @@ def test_episode_page_offers_the_books(book: Path) -> None:
     page = book.with_suffix(".html").read_text()
     assert f'href="{book.name}.epub"' in page
     assert f'href="{book.name}.daisy.zip"' in page
+
+
+@pytest.fixture(scope="module")
+def word_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled example's EPUB with its Media Overlays by word (``--sync word``)."""
+    out = tmp_path_factory.mktemp("word-book") / "out"
+    result = run_cli("render", str(EXAMPLE), "-o", str(out), "--format", "mp3,epub",
+                     "--sync", "word", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return out / "the-listening-room"
+
+
+def test_word_synced_epub_passes_epubcheck_and_ace(word_book: Path, tmp_path: Path) -> None:
+    epub = word_book.with_suffix(".epub")
+    assert judges.epubcheck(epub) == []
+    report = judges.ace(epub, tmp_path / "ace")
+    assert report["earl:result"]["earl:outcome"] == "pass"
+
+
+def test_word_synced_overlays_group_each_sentences_words(word_book: Path) -> None:
+    cues = judges.vtt_cues(word_book.with_suffix(".vtt"))
+    words = json.loads(word_book.with_suffix(".transcript.json").read_text(encoding="utf-8"))
+    with zipfile.ZipFile(word_book.with_suffix(".epub")) as epub:
+        smils = sorted(n for n in epub.namelist() if n.endswith(".smil"))
+        documents = {n: ET.fromstring(epub.read(n)) for n in epub.namelist() if n.endswith("xhtml")}
+        overlays = [ET.fromstring(epub.read(n)) for n in smils]
+    texts = {e.get("id"): "".join(e.itertext()) for d in documents.values() for e in d.iter()
+             if e.get("id")}  # fmt: skip
+    seqs = [s for o in overlays for s in o.iter(f"{SMIL3}seq") if s.get("id", "").startswith("q")]
+    assert seqs, "no sentence is synchronised by word"
+    said = []
+    for seq in seqs:
+        sentence = seq.get(EPUB_TEXTREF).split("#")[1]
+        pars = list(seq.iter(f"{SMIL3}par"))
+        spans = [p.find(f"{SMIL3}text").get("src").split("#")[1] for p in pars]
+        assert all(s.startswith(sentence + "w") for s in spans)
+        assert " ".join(texts[s] for s in spans) == texts[sentence]  # every word, in order
+        clips = [(_seconds(p.find(f"{SMIL3}audio").get("clipBegin")),
+                  _seconds(p.find(f"{SMIL3}audio").get("clipEnd"))) for p in pars]  # fmt: skip
+        assert all(b < e for b, e in clips) and clips == sorted(clips)
+        cue = min(cues, key=lambda c: abs(c["start"] - clips[0][0]))
+        assert clips[0][0] >= cue["start"] - 0.0015 and clips[-1][1] <= cue["end"] + 0.0015
+        said += [texts[s] for s in spans]
+    # The book's words are the transcript's, in order (headings are synchronised whole).
+    body = iter(" ".join(s["body"] for s in words["segments"]).split())
+    assert all(word in body for word in " ".join(said).split())
+    assert len(" ".join(said).split()) >= 0.8 * len(words["segments"])
+
+
+EPUB_TEXTREF = "{http://www.idpf.org/2007/ops}textref"

@@ -148,6 +148,7 @@ def test_bad_formats_are_one_line_errors(tmp_path: Path) -> None:
     cases = [
         ("---\ntitle: X\nformats: 5\n---\n\nHello there.\n", "`formats` must be a list"),
         ("---\ntitle: X\nformats: [mp3, flac]\n---\n\nHello there.\n", "--format takes mp3, opus"),
+        ("---\ntitle: X\nsync: letter\n---\n\nHello there.\n", "`sync` must be sentence or word"),
     ]
     for number, (text, fragment) in enumerate(cases):
         essay = write(tmp_path, f"bad{number}.md", text)
@@ -157,6 +158,24 @@ def test_bad_formats_are_one_line_errors(tmp_path: Path) -> None:
     result = run_cli("render", str(essay), "-o", str(tmp_path / "out"), "--engine", "fake",
                      "--opus-bitrate", "500")  # fmt: skip
     assert result.returncode == 1 and "--opus-bitrate must be between 6 and 256" in result.stderr
+    result = run_cli("render", str(essay), "-o", str(tmp_path / "out"), "--engine", "fake",
+                     "--sync", "phoneme")  # fmt: skip
+    assert result.returncode == 1 and "--sync takes sentence or word, not 'phoneme'" in result.stderr
+
+
+def test_front_matter_sync_word_times_the_epub_by_word(tmp_path: Path) -> None:
+    """With the fake voice's exact word marks: one ``par`` per word, in a ``seq`` per sentence."""
+    import zipfile
+
+    essay = write(tmp_path, "w.md", "---\ntitle: W\nsync: word\nformats: [mp3, epub]\n---\n\n"
+                  "One two three. Four five.\n")  # fmt: skip
+    settings = RenderSettings(engine="fake", output_dir=tmp_path / "out", cache_dir=tmp_path / "c")
+    episode = render(essay, settings)
+    assert episode.files.epub is not None
+    with zipfile.ZipFile(episode.files.epub) as book:
+        smil = book.read("EPUB/c0001.smil").decode()
+    assert smil.count("<seq id=\"qs") == 2 and smil.count("<par id=\"ps") == 5
+    assert smil.count("<par id=\"ph") == 1  # the title, read whole
 
 
 def test_a_folders_settings_choose_formats(tmp_path: Path) -> None:

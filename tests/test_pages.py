@@ -6,6 +6,7 @@ Debian's Chromium; axe-core checks accessibility in light and dark colour scheme
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,23 @@ def test_page_in_a_real_browser(rendered: tuple[Path, str], slug: str) -> None:
     assert abs(seen["cueSeek"]["actual"] - seen["cueSeek"]["expected"]) < 0.05
     assert seen["currentAfterClick"] == {"id": seen["clickedId"], "ariaCurrent": "true"}
     assert seen["cueTabStops"] == 1
+    words = seen["words"]
+    assert words["timedCues"] >= vtt_cues - len(chapters)  # all but the headings as written
+    assert words["spans"] == words["expected"] > 0
+    assert words["transition"] != "0s" and seen["wordTransitionReduced"] == "0s"
+    at = seen["wordAtTime"]
+    assert at["seen"]["cue"] == at["expectedCue"] and at["seen"]["index"] == 2
+    assert at["seen"]["aria"] == []  # visual only: screen readers hear the sentence, not words
+    assert abs(seen["wordSeek"]["actual"] - seen["wordSeek"]["expected"]) < 0.05
+    assert seen["wordsOff"] is None and seen["wordsRemembered"] is False
+    assert seen["axeWords"] == []
+    assert seen["wordDuringPlay"] is not None  # the highlight follows the words in play
+    # Chromium shows the captions as the plain sentences; the timestamps are not text.
+    plain_cues = [re.sub(r"<[^>]*>", "", c["text"]).replace("&amp;", "&").replace("&lt;", "<")
+                  .replace("&gt;", ">") for c in judges.vtt_cues(out / f"{slug}.vtt")]  # fmt: skip
+    shown = seen["vttInChromium"]
+    assert [c["text"] for c in shown] == plain_cues
+    assert sum(c["stamps"] for c in shown) > len(shown)  # it read the word timestamps too
     assert seen["focusedAfterArrow"] == "s9"
     assert abs(seen["arrowSeek"]["actual"] - seen["arrowSeek"]["expected"]) < 0.05
     # While it plays, the highlighted sentence is the one being spoken.

@@ -76,3 +76,15 @@ def test_timed_cues_give_voice_times_and_inline_vtt_timestamps() -> None:
     assert estimated["wordTimes"] == "estimated"
     mixed = json.loads(format_json_transcript([cues[0], Cue(5.0, 6.0, "Two words.")]))
     assert mixed["wordTimes"] == "voice, else estimated"
+
+
+def test_the_json_transcript_is_what_json_dumps_would_write() -> None:
+    import json
+
+    cues = [Cue(0.0, 1.0, 'Say "it" — ünïcode.', words=(0.0, 0.1234567, 0.5, 0.5)),
+            Cue(2.0, 3.0, "Two words.")]  # fmt: skip
+    text = format_json_transcript(cues)
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=1) + "\n"
+    assert json.loads(text)["segments"][1]["startTime"] == 0.123
+    empty = format_json_transcript([])
+    assert empty == json.dumps(json.loads(empty), ensure_ascii=False, indent=1) + "\n"

@@ -1,6 +1,6 @@
 // audioessay episode pages: chapter buttons and transcript sentences that seek, the current
-// sentence highlighted, a speed control and keyboard shortcuts. The page works without this
-// script; it only adds what needs one. No dependencies, nothing fetched.
+// sentence and word highlighted, a speed control and keyboard shortcuts. The page works without
+// this script; it only adds what needs one. No dependencies, nothing fetched.
 (function () {
   "use strict";
   var audio = document.getElementById("audio");
@@ -8,11 +8,13 @@
   var controls = document.querySelector(".controls");
   var speed = document.getElementById("speed");
   var follow = document.getElementById("follow");
+  var wordsToggle = document.getElementById("words");
   var shortcuts = document.getElementById("shortcuts");
   var status = document.getElementById("status");
   var reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   var cues = Array.prototype.slice.call(document.querySelectorAll(".cue[data-start]"));
   var starts = cues.map(function (c) { return parseFloat(c.getAttribute("data-start")); });
+  var ends = cues.map(function (c) { return parseFloat(c.getAttribute("data-end")); });
   var current = -1;
   var SPEEDS = Array.prototype.map.call(speed.options, function (o) { return parseFloat(o.value); });
 
@@ -38,6 +40,51 @@
     cue.setAttribute("tabindex", i === 0 ? "0" : "-1");
   });
 
+  // Words: a sentence the voice timed lists each word's start (ms after the sentence's) in
+  // data-words; its words are wrapped in spans here, so the page without the script stays plain
+  // text. The word highlight is visual only: no ARIA state changes, nothing is announced.
+  var wordSpans = [], wordOffsets = [], currentWord = null;
+  cues.forEach(function (cue, i) {
+    wordSpans[i] = null;
+    var data = cue.getAttribute("data-words");
+    var time = cue.querySelector("time");
+    var text = time ? time.nextSibling : cue.firstChild;
+    if (!data || !text || text.nodeType !== 3 || text.nextSibling) return;
+    var offsets = data.split(" ").map(Number);
+    var fragment = document.createDocumentFragment(), spans = [];
+    text.nodeValue.split(/(\s+)/).forEach(function (part) {
+      if (!part) return;
+      if (/^\s+$/.test(part)) { fragment.appendChild(document.createTextNode(part)); return; }
+      var span = document.createElement("span");
+      span.className = "w";
+      span.textContent = part;
+      fragment.appendChild(span);
+      spans.push(span);
+    });
+    if (spans.length !== offsets.length) return;
+    cue.replaceChild(fragment, text);
+    wordSpans[i] = spans;
+    wordOffsets[i] = offsets;
+  });
+
+  function wordAt(index, seconds) {
+    var offsets = wordOffsets[index], found = -1, elapsed = (seconds - starts[index]) * 1000 + 1;
+    for (var k = 0; k < offsets.length && offsets[k] <= elapsed; k++) found = k;
+    return found;
+  }
+
+  function highlightWord(seconds) {
+    var next = null;
+    if (wordsToggle.checked && current >= 0 && wordSpans[current] && seconds <= ends[current]) {
+      var k = wordAt(current, seconds);
+      if (k >= 0) next = wordSpans[current][k];
+    }
+    if (next === currentWord) return;
+    if (currentWord) currentWord.classList.remove("now");
+    currentWord = next;
+    if (next) next.classList.add("now");
+  }
+
   function announce(text) { status.textContent = text; }
 
   function seek(seconds, label) {
@@ -59,7 +106,11 @@
 
   function highlight(seconds) {
     var index = indexAt(seconds);
-    if (index === current) return;
+    if (index !== current) highlightSentence(index);
+    highlightWord(seconds);
+  }
+
+  function highlightSentence(index) {
     if (current >= 0) { cues[current].classList.remove("current"); cues[current].removeAttribute("aria-current"); }
     current = index;
     if (index < 0) return;
@@ -85,8 +136,11 @@
     if (!target) return;
     var start = parseFloat(target.getAttribute("data-start"));
     if (target.classList.contains("cue")) {
-      focusCue(cues.indexOf(target));
-      seek(start, cueLabel(target));
+      var i = cues.indexOf(target), word = event.target.closest(".w");
+      var k = word && wordSpans[i] ? wordSpans[i].indexOf(word) : -1;
+      focusCue(i);
+      if (k >= 0) seek(start + wordOffsets[i][k] / 1000, word.textContent);  // a word: from it
+      else seek(start, cueLabel(target));
     } else {
       seek(start, target.textContent.replace(/\s*\([\d:]+\)\s*$/, ""));
     }
@@ -146,6 +200,19 @@
   shortcuts.addEventListener("change", function () { store("shortcuts", shortcuts.checked ? "on" : "off"); });
   follow.checked = recall("follow") !== "off";
   follow.addEventListener("change", function () { store("follow", follow.checked ? "on" : "off"); });
+  wordsToggle.checked = recall("words") !== "off";
+  wordsToggle.addEventListener("change", function () {
+    store("words", wordsToggle.checked ? "on" : "off");
+    highlightWord(audio.currentTime);
+  });
+  // timeupdate comes four times a second, too seldom for words: follow every frame in play.
+  var ticking = false;
+  function tick() {
+    if (audio.paused) { ticking = false; return; }
+    highlight(audio.currentTime);
+    requestAnimationFrame(tick);
+  }
+  audio.addEventListener("play", function () { if (!ticking) { ticking = true; requestAnimationFrame(tick); } });
   // Players reset the rate when a new source loads; keep the listener's choice.
   audio.addEventListener("loadedmetadata", function () { audio.playbackRate = parseFloat(speed.value); });
   audio.addEventListener("timeupdate", function () { highlight(audio.currentTime); });

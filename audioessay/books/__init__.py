@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Chapter, Episode, NumberedCue, chapter_texts
+from ..model import Chapter, Cue, Episode, NumberedCue, chapter_texts
 from ..pages import heading_depths
+from ..transcript import word_segments
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class Clip:
     text: str
     start: float
     end: float
+    words: tuple[tuple[str, float, float], ...] = ()
+    """Runs of its words with their times, when the voice timed them: each run is one word,
+    with any word that takes no time (a marker the voice does not say) joined to the one
+    before, so every run is heard."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,10 @@ def book_sections(episode: Episode) -> list[BookSection]:
                 depth=min(6, depths[index]),
                 heading=_heading_clip(index, chapter, text.titles),
                 paragraphs=tuple(
-                    tuple(Clip(f"s{n}", cue.text, cue.start, cue.end) for n, cue in paragraph)
+                    tuple(
+                        Clip(f"s{n}", cue.text, cue.start, cue.end, _runs(cue))
+                        for n, cue in paragraph
+                    )
                     for paragraph in text.paragraphs
                 ),
                 start=chapter.start,
@@ -66,6 +74,23 @@ def book_sections(episode: Episode) -> list[BookSection]:
             )
         )
     return sections
+
+
+def _runs(cue: Cue) -> tuple[tuple[str, float, float], ...]:
+    """The cue's words, as :attr:`Clip.words` describes them; none if the voice gave no times."""
+    if cue.words is None:
+        return ()
+    runs: list[tuple[str, float, float]] = []
+    for start, end, word in word_segments(cue):
+        if runs and round(end * 1000) <= round(start * 1000):
+            text, first, _ = runs[-1]
+            runs[-1] = (f"{text} {word}", first, max(end, runs[-1][2]))
+        elif runs and round(runs[-1][2] * 1000) <= round(runs[-1][1] * 1000):
+            text, first, _ = runs[-1]  # a silent first word joins the word after it
+            runs[-1] = (f"{text} {word}", first, end)
+        else:
+            runs.append((word, start, end))
+    return tuple(runs)
 
 
 def _heading_clip(index: int, chapter: Chapter, titles: tuple[NumberedCue, ...]) -> Clip:

@@ -32,8 +32,11 @@ SMIL_DOCTYPE = (
 CONTENT = "content.html"
 
 
-def write_daisy(episode: Episode, narrator: str, stage: Staging, audio: Path) -> None:
-    """Stage the DAISY folder and its zip where the episode's outputs say.
+def write_daisy(
+    episode: Episode, narrator: str, stage: Staging, audio: Path, sync: str = "sentence"
+) -> None:
+    """Stage the DAISY folder and its zip where the episode's outputs say. DAISY 2.02's SMIL
+    is by sentence whatever ``sync`` asks: its players step by phrase, and none highlights words.
 
     ``audio`` is the episode's MP3 as it stands now (still staged under a temporary name).
     """

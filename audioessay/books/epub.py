@@ -1,7 +1,10 @@
 """EPUB 3 with Media Overlays: ``<slug>.epub``, text highlighted in sync with the narration.
 
 One XHTML content document and one SMIL 3.0 overlay per chapter; each sentence is a span whose
-``par`` pairs it with its ``clipBegin``/``clipEnd`` in the episode's MP3. The navigation
+``par`` pairs it with its ``clipBegin``/``clipEnd`` in the episode's MP3. With ``sync="word"``
+each word the voice timed is a span of its own with a ``par``, and a sentence's ``par``s are
+grouped in a ``seq`` that points at the sentence, so reading systems that step by sentence
+still can. The navigation
 document nests the chapters by heading level, and the package carries the EPUB Accessibility
 metadata reading systems and catalogues look for.
 """
@@ -20,7 +23,7 @@ from ..files import Staging
 from ..formats import audio_format
 from ..model import Episode
 from ..transcript import timestamp as clock
-from . import BookSection, book_sections
+from . import BookSection, Clip, book_sections
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
 STYLE = f"""body {{ font-family: serif; line-height: 1.6; margin: 1em; }}
@@ -29,17 +32,22 @@ h1, h2, h3, h4, h5, h6 {{ font-family: sans-serif; line-height: 1.25; }}
 """
 
 
-def write_epub(episode: Episode, narrator: str, stage: Staging, audio: Path) -> None:
+def write_epub(
+    episode: Episode, narrator: str, stage: Staging, audio: Path, sync: str = "sentence"
+) -> None:
     """Stage the EPUB where the episode's outputs say.
 
     ``audio`` is the episode's MP3 as it stands now (still staged under a temporary name).
     """
     assert episode.files.epub is not None  # the render planned it
-    stage.write(episode.files.epub, build_epub(episode, narrator, audio))
+    stage.write(episode.files.epub, build_epub(episode, narrator, audio, sync))
 
 
-def build_epub(episode: Episode, narrator: str, audio_file: Path | None = None) -> bytes:
+def build_epub(
+    episode: Episode, narrator: str, audio_file: Path | None = None, sync: str = "sentence"
+) -> bytes:
     """The EPUB file's bytes."""
+    by_word = sync == "word"
     sections = book_sections(episode)
     audio = f"audio/{episode.files.mp3.name}"
     buffer = io.BytesIO()
@@ -51,8 +59,9 @@ def build_epub(episode: Episode, narrator: str, audio_file: Path | None = None) 
         book.writestr("EPUB/nav.xhtml", _nav(episode, sections), deflated)
         book.writestr("EPUB/style.css", STYLE, deflated)
         for section in sections:
-            book.writestr(f"EPUB/{_doc(section)}", _chapter(episode, section), deflated)
-            book.writestr(f"EPUB/{_overlay(section)}", _smil(section, audio), deflated)
+            chapter = _chapter(episode, section, by_word)
+            book.writestr(f"EPUB/{_doc(section)}", chapter, deflated)
+            book.writestr(f"EPUB/{_overlay(section)}", _smil(section, audio, by_word), deflated)
         book.write(audio_file or episode.files.mp3, f"EPUB/{audio}", zipfile.ZIP_STORED)
     return buffer.getvalue()
 
@@ -169,7 +178,18 @@ def _xhtml(language: str, title: str, body: str) -> str:
     )
 
 
-def _chapter(episode: Episode, section: BookSection) -> str:
+def _sentence(clip: Clip, by_word: bool) -> str:
+    """A sentence's span; by word, with a span per word run inside it."""
+    if not (by_word and clip.words):
+        return f'<span id="{clip.id}">{xml_text(clip.text)}</span>'
+    words = " ".join(
+        f'<span id="{clip.id}w{n}">{xml_text(text)}</span>'
+        for n, (text, _, _) in enumerate(clip.words, start=1)
+    )
+    return f'<span id="{clip.id}">{words}</span>'
+
+
+def _chapter(episode: Episode, section: BookSection, by_word: bool = False) -> str:
     level = f"h{section.depth}"
     kind = 'epub:type="titlepage"' if section.number == 1 else 'epub:type="chapter"'
     role = "" if section.number == 1 else ' role="doc-chapter"'
@@ -180,19 +200,32 @@ def _chapter(episode: Episode, section: BookSection) -> str:
     if section.number == 1 and episode.metadata.author:
         parts.append(f'<p class="author">{xml_text(episode.metadata.author)}</p>')
     for paragraph in section.paragraphs:
-        spans = " ".join(f'<span id="{c.id}">{xml_text(c.text)}</span>' for c in paragraph)
+        spans = " ".join(_sentence(c, by_word) for c in paragraph)
         parts.append(f"<p>{spans}</p>")
     parts.append("</section>")
     title = f"{section.title} · {episode.metadata.title}" if section.number > 1 else section.title
     return _xhtml(episode.metadata.language, title, "\n".join(parts))
 
 
-def _smil(section: BookSection, audio: str) -> str:
-    pars = [
-        f'<par id="p{clip.id}"><text src="{_doc(section)}#{clip.id}"/>'
-        f'<audio src="{audio}" clipBegin="{clock(clip.start)}" clipEnd="{clock(clip.end)}"/></par>'
-        for clip in section.clips
-    ]
+def _par(id: str, src: str, audio: str, start: float, end: float) -> str:
+    return (
+        f'<par id="p{id}"><text src="{src}#{id}"/>'
+        f'<audio src="{audio}" clipBegin="{clock(start)}" clipEnd="{clock(end)}"/></par>'
+    )
+
+
+def _smil(section: BookSection, audio: str, by_word: bool = False) -> str:
+    doc = _doc(section)
+    pars = []
+    for clip in section.clips:
+        if by_word and clip.words:
+            words = [
+                _par(f"{clip.id}w{n}", doc, audio, start, end)
+                for n, (_, start, end) in enumerate(clip.words, start=1)
+            ]
+            pars.append(f'<seq id="q{clip.id}" epub:textref="{doc}#{clip.id}">{"".join(words)}</seq>')
+        else:
+            pars.append(_par(clip.id, doc, audio, clip.start, clip.end))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<smil xmlns="http://www.w3.org/ns/SMIL" xmlns:epub="http://www.idpf.org/2007/ops" '

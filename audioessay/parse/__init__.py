@@ -133,8 +133,12 @@ def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySetti
     if headings is not None and not isinstance(headings, str):
         raise ParseError(f"{where} `headings` must be a regular expression, as text")
     _headings_pattern(headings)
+    sync = values.get("sync")
+    if sync is not None and sync not in ("sentence", "word"):
+        raise ParseError(f"{where} `sync` must be sentence or word, not {sync!r}")
     return EssaySettings(
         formats=_formats(values, where),
+        sync=sync,
         headings=headings,
         skip=_skip_list(values),
         engine=_text(values, "engine"),

@@ -65,6 +65,49 @@ async function main() {
     await page.keyboard.press("Enter");
     out.arrowSeek = { expected: parseFloat(await cues.nth(8).getAttribute("data-start")), actual: await time(page) };
 
+    // Words: every timed sentence's words are wrapped; a time inside a word highlights it, and
+    // only visually; clicking a word seeks to it; the highlight can be turned off, remembered.
+    out.words = await page.evaluate(() => ({
+      timedCues: document.querySelectorAll(".cue[data-words]").length,
+      expected: Array.from(document.querySelectorAll(".cue[data-words]")).reduce((n, c) => n + c.dataset.words.split(" ").length, 0),
+      spans: document.querySelectorAll(".cue .w").length,
+      transition: getComputedStyle(document.querySelector(".cue .w")).transitionDuration,
+    }));
+    const wordCue = page.locator(".cue[data-words]").nth(5);
+    const wordCueStart = parseFloat(await wordCue.getAttribute("data-start"));
+    const offsets = (await wordCue.getAttribute("data-words")).split(" ").map(Number);
+    const seekTo = async (seconds) => {
+      await page.evaluate((t) => new Promise((done) => {
+        const audio = document.getElementById("audio");
+        audio.pause();
+        audio.addEventListener("seeked", () => done(), { once: true });
+        audio.currentTime = t;
+      }), seconds);
+    };
+    await seekTo(wordCueStart + (offsets[2] + 20) / 1000);
+    const nowWord = () => page.evaluate(() => {
+      const w = document.querySelector(".cue .w.now");
+      if (!w) return null;
+      const spans = Array.from(w.closest(".cue").querySelectorAll(".w"));
+      return { cue: w.closest(".cue").id, index: spans.indexOf(w), text: w.textContent, aria: Array.from(w.attributes).map((a) => a.name).filter((n) => n.startsWith("aria") || n === "role") };
+    });
+    out.wordAtTime = { expectedCue: await wordCue.getAttribute("id"), seen: await nowWord() };
+    const clicked = wordCue.locator(".w").nth(4);
+    await clicked.click();
+    await page.evaluate(() => document.getElementById("audio").pause());
+    out.wordSeek = { expected: wordCueStart + offsets[4] / 1000, actual: await time(page) };
+    await page.uncheck("#words");
+    out.wordsOff = await nowWord();
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById("audio").readyState >= 1, null, { timeout: 20000 });
+    out.wordsRemembered = await page.isChecked("#words");
+    await page.check("#words");
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    out.wordTransitionReduced = await page.evaluate(() => getComputedStyle(document.querySelector(".cue .w")).transitionDuration);
+    await page.emulateMedia({ reducedMotion: "no-preference" });
+    out.axeWords = await axe(page);
+    await page.locator(".cue").nth(8).click();  // back to where the sentence tests left off
+
     // Playback moves the highlight along with the audio.
     await page.evaluate(() => document.getElementById("audio").play());
     await page.waitForTimeout(2500);
@@ -78,6 +121,8 @@ async function main() {
       const i = all.findIndex((c) => c.classList.contains("current"));
       return i + 1 < all.length ? parseFloat(all[i + 1].dataset.start) : null;
     });
+    out.wordDuringPlay = await page.waitForFunction(() => document.querySelector(".cue .w.now"), null, { timeout: 5000 })
+      .then(nowWord, () => null);
     await page.evaluate(() => document.getElementById("audio").pause());
 
     // Speed: the select and the ] and [ shortcuts.
@@ -117,6 +162,27 @@ async function main() {
     await page.emulateMedia({ reducedMotion: "reduce" });
     out.reducedScroll = await page.evaluate(() => getComputedStyle(document.documentElement).scrollBehavior);
     out.pageErrors = errors;
+
+    // The WebVTT file as Chromium's own track parser reads it: its inline word timestamps
+    // must leave each caption's text the plain sentence.
+    out.vttInChromium = await page.evaluate(() => new Promise((done, fail) => {
+      const video = document.createElement("video");
+      const track = document.createElement("track");
+      track.kind = "captions";
+      track.src = document.querySelector('a[href$=".vtt"]').getAttribute("href");
+      track.default = true;
+      track.addEventListener("load", () => done(Array.from(track.track.cues).map((c) => {
+        const html = c.getCueAsHTML();
+        const stamps = [];
+        const walk = document.createTreeWalker(html, NodeFilter.SHOW_PROCESSING_INSTRUCTION);
+        while (walk.nextNode()) stamps.push(walk.currentNode.data);
+        return { start: c.startTime, text: html.textContent, stamps: stamps.length };
+      })));
+      track.addEventListener("error", () => fail(new Error("Chromium could not load the WebVTT track")));
+      video.appendChild(track);
+      document.body.appendChild(video);
+      track.track.mode = "hidden";
+    }));
 
     // The index page.
     await page.goto(indexUrl);
