@@ -1,8 +1,10 @@
 """Sentences to audio through an engine: split, speak, verify, retry, trim, resample.
 
 Every piece an engine returns is checked before it is used: its length must be plausible for
-its word count. A piece that fails is spoken again; one that fails three times stops the render
-with an error naming the sentence. No text is ever dropped silently.
+its word count. A piece that fails is spoken again; one that fails every attempt stops the
+render with an error naming the sentence. No text is ever dropped silently. The voice's word
+marks, when it gives them, are trimmed and resampled with the audio and cached with it; each
+utterance then knows where its written words begin (:mod:`audioessay.words`).
 """
 
 from __future__ import annotations
