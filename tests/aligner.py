@@ -158,7 +158,7 @@ def judge(mp3: Path, transcript: Path, cues: list[dict[str, Any]], band: int = R
           said_as: Any = None) -> tuple[Agreement, list[list[float] | None]]:  # fmt: skip
     """Compare the JSON transcript's word starts with the aligner's, cue by cue.
 
-    ``cues`` are the W3C parser's (start, end, text); ``said_as`` gives a cue's spoken text
+    ``cues`` are the W3C parser's (start, end, plain text); ``said_as`` gives a cue's spoken text
     (audioessay's speech rules). Returns the agreement and the aligner's starts per cue."""
     from audioessay.speech import SpeechOptions, speakable
     from audioessay.words import key, tokens
@@ -168,13 +168,13 @@ def judge(mp3: Path, transcript: Path, cues: list[dict[str, Any]], band: int = R
     audio = decode(mp3, band)
     rate = RATE
     decoder = _decoder(rate)
-    spoken = [[dictionary_word(t.group()) for t in tokens(say(_plain(c["text"])))] for c in cues]
+    spoken = [[dictionary_word(t.group()) for t in tokens(say(c["plain"]))] for c in cues]
     _pronounce(decoder, {w for words in spoken for w in words if w})
     result = Agreement()
     starts: list[list[float] | None] = []
     position = 0
     for cue, said in zip(cues, spoken, strict=True):
-        written = [t.group() for t in tokens(_plain(cue["text"]))]
+        written = [t.group() for t in tokens(cue["plain"])]
         ours = segments[position : position + len(written)]
         position += len(written)
         result.words += len(written)
@@ -198,7 +198,3 @@ def self_disagreement(first: list[list[float] | None], second: list[list[float] 
     return [abs(a - b) * 1000 for x, y in zip(first, second, strict=True) if x and y
             and len(x) == len(y) for a, b in zip(x, y, strict=True)]  # fmt: skip
 
-
-def _plain(text: str) -> str:
-    """Cue text without WebVTT tags (the inline word timestamps)."""
-    return re.sub(r"<[^>]*>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -284,7 +284,8 @@ def browse_pages(episode_url: str, index_url: str) -> dict[str, Any]:
 
 
 def vtt_cues(path: Path) -> list[dict[str, Any]]:
-    """The cues (start, end, text) as the W3C WebVTT parser reads them."""
+    """The cues as the W3C WebVTT parser reads them: start, end, text (as written, with the
+    word timestamps), plain (the caption's text) and stamps (the word timestamps, seconds)."""
     node = _node_judge("webvtt-parser")
     out = subprocess.run(
         [node, str(JS / "validate-vtt.js"), str(path)], check=True, capture_output=True, text=True

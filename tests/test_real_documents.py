@@ -246,5 +246,5 @@ def test_a_line_of_nothing_but_symbols_never_stops_a_render(tmp_path: Path) -> N
         assert result.returncode == 0, result.stderr
         (captions,) = (tmp_path / engine).glob("*.vtt")
         vtt = judges.vtt_cues(captions)
-        texts = " ".join(c["text"] for c in vtt)
+        texts = " ".join(c["plain"] for c in vtt)
         assert "notation is left out" in texts and "|" not in texts
