@@ -131,16 +131,11 @@ class Cache:
         try:
             with path.open("rb") as handle:
                 parsed = _parse_header(handle.read(_HEADER.size))
-                if parsed is None:
-                    raise ValueError
-                marks = handle.read(_MARK.size * max(0, parsed[2]))
+                marks = handle.read(_marks_size(parsed)) if parsed else b""
             size = path.stat().st_size
-        except (OSError, ValueError, struct.error):
-            path.unlink(missing_ok=True)
+        except OSError:
             return None
-        if size != _HEADER.size + len(marks) + 2 * parsed[1] or len(marks) != _MARK.size * max(
-            0, parsed[2]
-        ):
+        if parsed is None or size != _HEADER.size + _marks_size(parsed) + 2 * parsed[1]:
             path.unlink(missing_ok=True)
             return None
         words = None if parsed[2] < 0 else tuple(WordMark(*m) for m in _MARK.iter_unpack(marks))
@@ -157,7 +152,7 @@ class Cache:
         checked = data[_HEADER.size :]
         if (
             parsed is None
-            or len(checked) != _MARK.size * max(0, parsed[2]) + 2 * parsed[1]
+            or len(checked) != _marks_size(parsed) + 2 * parsed[1]
             or hashlib.blake2b(checked, digest_size=32).digest() != parsed[3]
         ):
             path.unlink(missing_ok=True)
@@ -204,6 +199,11 @@ class Cache:
         for kind in ("pieces", "loudness", "facts", "streams", "chapters"):  # chapters/: before 0.1
             shutil.rmtree(self.root / kind, ignore_errors=True)
         return before
+
+
+def _marks_size(parsed: tuple[int, int, int, bytes]) -> int:
+    """Bytes of word marks after a parsed piece header."""
+    return _MARK.size * max(0, parsed[2])
 
 
 def _parse_header(header: bytes) -> tuple[int, int, int, bytes] | None:

@@ -15,7 +15,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from math import gcd
 from typing import TypeVar
 
@@ -59,9 +59,6 @@ class Piece:
     """Cache key of the trimmed 44.1 kHz audio."""
     length: int
     """Length of that audio in samples."""
-    words: tuple[WordMark, ...] | None = None
-    """Where the voice said each word of :attr:`text` begins, in samples of that audio; None
-    when the voice does not say."""
 
 
 @dataclass(frozen=True)
@@ -177,12 +174,6 @@ def audible(samples: Samples) -> tuple[int, int]:
         return 0, 0
     start = max(0, int(loud[0]) - _TRIM_MARGIN)
     return start, min(len(samples), int(loud[-1]) + 1 + _TRIM_MARGIN)
-
-
-def trim_silence(samples: Samples) -> Samples:
-    """Drop leading and trailing silence, keeping a 10 ms margin around the audible part."""
-    start, end = audible(samples)
-    return samples[start:end]
 
 
 def trimmed(speech: Speech) -> Speech:
@@ -430,24 +421,27 @@ class _Builder:
         shown = self.voicing.parts(written) if len(parts) > 1 else [written]
         if len(shown) != len(parts):
             shown = share_words(written, parts)
-        pieces = [
-            Piece(part, key, *self.stored[key])
-            for part in parts
+        # The voice's marks stay in the cache's record of each piece: a book's layout holds
+        # every piece to the end of the render, and needs only the written words' starts.
+        kept = [
+            (Piece(part, key, stored.length), text, stored.words)
+            for part, text in zip(parts, shown, strict=True)
             for key in [self.voicing.key(part)]
+            for stored in [self.stored[key]]
+            if stored.length
         ]
-        kept = [(piece, text) for piece, text in zip(pieces, shown, strict=True) if piece.length]
-        # The marks are done with once the written words are timed: a book's layout holds
-        # every piece to the end of the render, and need not hold 100,000 marks with them.
         return Utterance(
-            tuple(replace(p, words=None) for p, _ in kept),
-            tuple(t for _, t in kept),
-            tuple(self._starts(piece, text) for piece, text in kept),
+            tuple(piece for piece, _, _ in kept),
+            tuple(text for _, text, _ in kept),
+            tuple(self._starts(piece, text, words) for piece, text, words in kept),
         )
 
-    def _starts(self, piece: Piece, written: str) -> tuple[int, ...] | None:
-        if piece.words is None:
+    def _starts(
+        self, piece: Piece, written: str, words: tuple[WordMark, ...] | None
+    ) -> tuple[int, ...] | None:
+        if words is None:
             return None
-        return written_starts(written, piece.text, piece.words, piece.length, self.script.said_as)
+        return written_starts(written, piece.text, words, piece.length, self.script.said_as)
 
     def line(self, line: Line) -> Utterance:
         return self.utterance(line.spoken, line.written)

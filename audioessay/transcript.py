@@ -57,11 +57,12 @@ def format_vtt(cues: Sequence[Cue]) -> str:
 def _timed_lines(cue: Cue) -> str:
     """The cue's wrapped, escaped text, with a timestamp before each timed word."""
     text = _lines(cue.text)
-    if cue.words is None:
+    positions = _word_positions(text)
+    if cue.words is None or len(cue.words) != len(positions):
         return _vtt_escape(text)
     marks: dict[int, str] = {}
     last = round(cue.start * 1000)
-    for (start, _, _), position in zip(word_segments(cue), _word_positions(text), strict=False):
+    for start, position in zip(cue.words, positions, strict=True):
         ms = round(start * 1000)
         if last < ms < round(cue.end * 1000):
             marks[position] = f"<{timestamp(ms / 1000)}>"
