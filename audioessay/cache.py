@@ -4,6 +4,12 @@ Keys are hashes of everything that decides the content (for a piece: format vers
 identity, voice, rate and the exact text), so an entry never needs invalidating. Every entry is
 written atomically and carries a checksum; a corrupt or truncated entry is treated as a miss,
 deleted and rebuilt, never fatal.
+
+The entries live in a :class:`Store`: names to bytes, each written whole or not at all. A
+:class:`DirectoryStore` is a folder, local or on a filesystem every machine of a cluster
+mounts (NFS, CephFS, Lustre); an object store (fsspec's S3 or GCS) is another class with the
+same five methods, since every entry is written once under its content's key and never
+changed, and a reader checks each entry's checksum whoever wrote it.
 """
 
 from __future__ import annotations
@@ -13,16 +19,15 @@ import json
 import os
 import shutil
 import struct
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from .dsp import from_pcm16, to_pcm16
 from .engines import Samples, WordMark
 from .errors import OutputError
+from .files import sweep_stale_temporaries, temporary_name
 
 FORMAT_VERSION = 5
 """Bump when the stored audio would differ for the same key (trimming, resampling, layout,
@@ -34,6 +39,9 @@ _HEADER = struct.Struct("<4sIIQi32s")
 """Magic, format, sample rate, samples, word marks (-1: the voice gave none), and the
 blake2b-256 digest of the marks and the PCM that follow, in that order."""
 _MARK = struct.Struct("<III")
+_MOST_MARKS = 512
+"""More word marks than any piece has (a piece is at most a few hundred letters): the first
+read of a piece's header takes its marks with it."""
 
 
 class StoredPiece(NamedTuple):
@@ -70,46 +78,109 @@ class CacheInfo:
     bytes: int
 
 
-class Cache:
-    """Files under one directory: ``pieces/`` (audio), ``loudness/`` (each voice's gain),
-    ``streams/`` (each block's MP3 stream) and ``facts/`` (its frame count and loudness)."""
+class Store(Protocol):
+    """Where a cache's entries live: bytes under names such as ``pieces/ab/ab12….pcm``.
+
+    ``write`` must be atomic (a reader sees the whole entry or none, even when a writer is
+    killed midway, or another machine writes the same name at the same moment: both write the
+    same bytes, since names are content keys)."""
+
+    where: str
+    """The store as the user names it (a folder), for messages."""
+
+    def read(self, name: str, limit: int | None = None) -> bytes | None:
+        """The entry's bytes (its first ``limit`` only, when given), or None if absent."""
+
+    def size(self, name: str) -> int | None:
+        """The entry's length in bytes, or None if absent."""
+
+    def write(self, name: str, data: bytes) -> None:
+        """Store ``data`` under ``name`` atomically; OSError if it cannot."""
+
+    def delete(self, name: str) -> None:
+        """Remove the entry, if it is there."""
+
+    def entries(self) -> Iterator[int]:
+        """The size of every entry."""
+
+    def clear(self, prefix: str) -> None:
+        """Remove every entry whose name starts with ``prefix/``."""
+
+
+class DirectoryStore:
+    """A cache's entries as files of one folder, each written under a temporary name and
+    renamed into place: rename is atomic on every POSIX filesystem, NFS included. A temporary
+    left by a writer that was killed carries the writer's host and process, and is removed by
+    the next writer of the same entry (:func:`.files.sweep_stale_temporaries`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.where = str(root)
 
-    def _path(self, kind: str, key: str, suffix: str) -> Path:
-        return self.root / kind / key[:2] / f"{key}{suffix}"
+    def read(self, name: str, limit: int | None = None) -> bytes | None:
+        try:
+            with (self.root / name).open("rb") as handle:
+                return handle.read() if limit is None else handle.read(limit)
+        except OSError:
+            return None
 
-    @contextmanager
-    def _writing(self, final: Path) -> Iterator[Path]:
-        """A temporary path beside ``final``, renamed onto it when the block succeeds."""
+    def size(self, name: str) -> int | None:
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=final.parent)
-        except OSError as exc:
-            raise self._unwritable(exc) from exc
-        os.close(fd)
-        tmp = Path(name)
+            return (self.root / name).stat().st_size
+        except OSError:
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        final = self.root / name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale_temporaries(final)
+        tmp = final.parent / temporary_name(final, ".tmp")
         try:
-            yield tmp
+            tmp.write_bytes(data)
             tmp.replace(final)
-        except OSError as exc:  # a full disk, most often
-            tmp.unlink(missing_ok=True)
-            raise self._unwritable(exc) from exc
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
 
-    def _unwritable(self, exc: OSError) -> OutputError:
-        return OutputError(
-            f"cannot write to the audio cache {self.root}: {exc.strerror or exc}; free some "
-            "space, or give another --cache-dir (or --no-cache)"
-        )
+    def delete(self, name: str) -> None:
+        (self.root / name).unlink(missing_ok=True)
+
+    def entries(self) -> Iterator[int]:
+        if self.root.is_dir():
+            for path in self.root.rglob("*"):
+                if path.is_file() and not path.name.startswith("."):
+                    yield path.stat().st_size
+
+    def clear(self, prefix: str) -> None:
+        shutil.rmtree(self.root / prefix, ignore_errors=True)
+
+
+class Cache:
+    """Entries of a :class:`Store`: ``pieces/`` (audio), ``loudness/`` (each voice's gain),
+    ``streams/`` (each block's encoded stream) and ``facts/`` (its frame count and loudness)."""
+
+    def __init__(self, store: Path | Store) -> None:
+        self.store: Store = DirectoryStore(store) if isinstance(store, Path) else store
+
+    @property
+    def root(self) -> Path:
+        """The folder of a directory store (what ``audioessay cache info`` reports)."""
+        return Path(self.store.where)
+
+    @staticmethod
+    def _name(kind: str, key: str, suffix: str) -> str:
+        return f"{kind}/{key[:2]}/{key}{suffix}"
+
+    def _write(self, name: str, data: bytes) -> None:
+        try:
+            self.store.write(name, data)
+        except OSError as exc:  # a full disk, most often
+            raise OutputError(
+                f"cannot write to the audio cache {self.store.where}: {exc.strerror or exc}; "
+                "free some space, or give another --cache-dir (or --no-cache)"
+            ) from exc
 
     # -- pieces: trimmed 44.1 kHz audio as 16-bit PCM with a checksum -------------------------
-
-    def piece_path(self, key: str) -> Path:
-        return self._path("pieces", key, ".pcm")
 
     def store_piece(
         self, key: str, samples: Samples, rate: int, words: tuple[WordMark, ...] | None = None
@@ -120,33 +191,32 @@ class Cache:
         digest = hashlib.blake2b(marks + pcm, digest_size=32).digest()
         count = -1 if words is None else len(words)
         header = _HEADER.pack(_MAGIC, FORMAT_VERSION, rate, len(pcm) // 2, count, digest)
-        with self._writing(self.piece_path(key)) as tmp:
-            tmp.write_bytes(header + marks + pcm)
+        self._write(self._name("pieces", key, ".pcm"), header + marks + pcm)
         return StoredPiece(len(pcm) // 2, words)
 
     def stored_piece(self, key: str) -> StoredPiece | None:
         """A stored piece's length and word marks, without its audio; None if absent or
         damaged (the marks are checked against the digest when the audio is loaded)."""
-        path = self.piece_path(key)
-        try:
-            with path.open("rb") as handle:
-                parsed = _parse_header(handle.read(_HEADER.size))
-                marks = handle.read(_marks_size(parsed)) if parsed else b""
-            size = path.stat().st_size
-        except OSError:
+        name = self._name("pieces", key, ".pcm")
+        head = self.store.read(name, _HEADER.size + _MARK.size * _MOST_MARKS)
+        if head is None:
             return None
-        if parsed is None or size != _HEADER.size + _marks_size(parsed) + 2 * parsed[1]:
-            path.unlink(missing_ok=True)
+        parsed = _parse_header(head[: _HEADER.size])
+        if parsed is not None and len(head) < _HEADER.size + _marks_size(parsed):
+            head = self.store.read(name, _HEADER.size + _marks_size(parsed)) or b""
+        marks = head[_HEADER.size : _HEADER.size + _marks_size(parsed)] if parsed else b""
+        whole = _HEADER.size + _marks_size(parsed) + 2 * parsed[1] if parsed else -1
+        if parsed is None or len(marks) != _marks_size(parsed) or self.store.size(name) != whole:
+            self.store.delete(name)
             return None
         words = None if parsed[2] < 0 else tuple(WordMark(*m) for m in _MARK.iter_unpack(marks))
         return StoredPiece(parsed[1], words)
 
     def load_piece(self, key: str) -> Samples | None:
         """The stored piece as float32, or None (and the entry removed) if absent or corrupt."""
-        path = self.piece_path(key)
-        try:
-            data = path.read_bytes()
-        except OSError:
+        name = self._name("pieces", key, ".pcm")
+        data = self.store.read(name)
+        if data is None:
             return None
         parsed = _parse_header(data[: _HEADER.size])
         checked = data[_HEADER.size :]
@@ -155,49 +225,40 @@ class Cache:
             or len(checked) != _marks_size(parsed) + 2 * parsed[1]
             or hashlib.blake2b(checked, digest_size=32).digest() != parsed[3]
         ):
-            path.unlink(missing_ok=True)
+            self.store.delete(name)
             return None
         return from_pcm16(checked[len(checked) - 2 * parsed[1] :])
 
     # -- opaque entries: a voice's gain, encoded block streams and their facts ---------------
 
-    def blob_path(self, kind: str, key: str) -> Path:
-        return self._path(kind, key, ".bin")
-
     def load_blob(self, kind: str, key: str) -> bytes | None:
         """A checksummed blob, or None (and the entry removed) if absent or corrupt."""
-        path = self.blob_path(kind, key)
-        try:
-            data = path.read_bytes()
-        except OSError:
+        name = self._name(kind, key, ".bin")
+        data = self.store.read(name)
+        if data is None:
             return None
         digest, payload = data[:32], data[32:]
         if len(data) < 32 or hashlib.blake2b(payload, digest_size=32).digest() != digest:
-            path.unlink(missing_ok=True)
+            self.store.delete(name)
             return None
         return payload
 
     def store_blob(self, kind: str, key: str, payload: bytes) -> None:
-        with self._writing(self.blob_path(kind, key)) as tmp:
-            tmp.write_bytes(hashlib.blake2b(payload, digest_size=32).digest() + payload)
+        digest = hashlib.blake2b(payload, digest_size=32).digest()
+        self._write(self._name(kind, key, ".bin"), digest + payload)
 
     # -- management ---------------------------------------------------------------------------
 
     def info(self) -> CacheInfo:
         """Number of entries and bytes on disk."""
-        entries = size = 0
-        if self.root.is_dir():
-            for path in self.root.rglob("*"):
-                if path.is_file() and not path.name.startswith("."):
-                    entries += 1
-                    size += path.stat().st_size
-        return CacheInfo(self.root, entries, size)
+        sizes = list(self.store.entries())
+        return CacheInfo(self.root, len(sizes), sum(sizes))
 
     def clear(self) -> CacheInfo:
         """Delete every entry; return what was there."""
         before = self.info()
         for kind in ("pieces", "loudness", "facts", "streams", "chapters"):  # chapters/: before 0.1
-            shutil.rmtree(self.root / kind, ignore_errors=True)
+            self.store.clear(kind)
         return before
 
 

@@ -150,13 +150,20 @@ def render(
             help="Where the output folder is published (implies --feed; kept in podcast.toml)."
         ),
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Render on a Dask cluster: tcp://HOST:PORT of its scheduler, or local[:N] to "
+            "start N workers here (default: $AUDIOESSAY_CLUSTER, else audioessay.toml's "
+            "[cluster] address, else in this process). Needs audioessay[cluster]."
+        ),
+    ] = None,
 ) -> None:
     """Render essays into chaptered MP3s with chapters JSON, WebVTT, SRT and an HTML page."""
     import os
 
     from .cache import default_cache_dir
     from .config import load_settings
-    from .freshness import recorded
 
     flags = {
         "engine": engine, "voice": voice, "rate": rate, "lexicon": lexicon,
@@ -171,30 +178,33 @@ def render(
     with _errors():
         settings.validate()
         sources = _expand(essays)
-    episodes: list[dict[str, Any]] = []
-    failures: list[dict[str, str]] = []
-    with _errors(), _interruptible(), _Reporter(quiet) as reporter:
-        for source in sources:
-            try:
-                episode = recorded(source, settings, explicit)
-                if episode is None:  # the pipeline is imported only when there is work to do
-                    from .pipeline import render as render_episode
+    from .batch import cluster_address, open_executor
 
-                    progress = reporter.for_source(source.name)
-                    episode = render_episode(source, settings, explicit, progress)
-            except AudioEssayError as exc:
-                if _state["debug"]:
-                    raise
+    done: dict[int, dict[str, Any]] = {}
+    failed: dict[int, dict[str, str]] = {}
+    with (
+        _errors(),
+        _interruptible(),
+        _Reporter(quiet) as reporter,
+        open_executor(cluster_address(cluster, sources)) as executor,
+    ):
+        for outcome in executor.render(sources, settings, explicit, reporter):
+            episode, source = outcome.episode, outcome.source
+            if outcome.error is not None or episode is None:
+                if _state["debug"] and outcome.error is not None:
+                    raise outcome.error
                 prefix = f"{source}: " if len(sources) > 1 else ""
-                reporter.error(f"Error: {prefix}{exc}")
-                failures.append({"source": str(source), "error": str(exc)})
+                reporter.error(f"Error: {prefix}{outcome.error}")
+                failed[outcome.index] = {"source": str(source), "error": str(outcome.error)}
                 continue
-            episodes.append(_episode_json(episode))
+            done[outcome.index] = _episode_json(episode)
             unchanged = "  (unchanged)" if episode.work.get("unchanged") else ""
             reporter.done(
                 f"✓ {episode.files.mp3}  {_clock(episode.duration)}, "
                 f"{len(episode.chapters)} chapters{unchanged}"
             )
+    episodes = [done[index] for index in sorted(done)]  # in the order the essays were given
+    failures = [failed[index] for index in sorted(failed)]
     payload: dict[str, Any] = {"episodes": episodes}
     if feed or base_url:
         # Published even when some essays failed: the ones that rendered are complete.
@@ -595,6 +605,7 @@ class _Reporter:
         self.quiet = quiet
         self.live = not quiet and sys.stderr.isatty()
         self._bar: Any = None
+        self._batch: Any = None
         self._last_line = ""
 
     def __enter__(self) -> _Reporter:
@@ -637,6 +648,25 @@ class _Reporter:
                 typer.echo(f"{name}: {event.stage} {status}", err=True)
 
         return update
+
+    def batch(self, event: Any) -> None:
+        """Progress of a batch on a cluster: one bar for every worker's essays."""
+        if self.quiet:
+            return
+        status = (
+            f"{event.essays_done}/{event.essays} essays, {event.chapters_done}/{event.chapters} "
+            f"chapters, {_clock(event.audio)} of audio, {event.workers} workers busy"
+        )
+        if self._bar is not None:
+            if self._batch is None:
+                self._batch = self._bar.add_task("cluster", total=event.chapters, status="")
+            self._bar.update(self._batch, completed=event.chapters_done, status=status)
+            return
+        # Plain lines: the start, every quarter of the chapters, and the end.
+        quarter = (4 * event.chapters_done // max(1, event.chapters), event.essays_done == event.essays)
+        if self._batch != quarter:
+            self._batch = quarter
+            typer.echo(f"cluster: {status}", err=True)
 
     def error(self, line: str) -> None:
         if self._bar is not None:

@@ -45,3 +45,7 @@ class RenderInterruptedError(KeyboardInterrupt):
 
 class CoverageError(AudioEssayError, RuntimeError):
     """Text of the essay would not be spoken: a reader lost it. Never passed over in silence."""
+
+
+class ClusterError(AudioEssayError, RuntimeError):
+    """The Dask cluster cannot be reached, or kept losing an essay's work."""

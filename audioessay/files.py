@@ -9,7 +9,9 @@ import glob
 import hashlib
 import os
 import re
+import secrets
 import shutil
+import socket
 import tempfile
 import tomllib
 import unicodedata
@@ -170,21 +172,18 @@ class Staging:
     def file(self, final: Path) -> Path:
         """A temporary path that becomes ``final`` on commit."""
         sweep_stale_temporaries(final)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent
-        )
-        os.close(fd)
-        self._staged.append((Path(name), final))
-        return Path(name)
+        tmp = final.parent / temporary_name(final, ".part")
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self._staged.append((tmp, final))
+        return tmp
 
     def directory(self, final: Path) -> Path:
         """A temporary folder that takes ``final``'s place on commit."""
         sweep_stale_temporaries(final)
-        tmp = tempfile.mkdtemp(
-            prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent
-        )
-        self._staged.append((Path(tmp), final))
-        return Path(tmp)
+        tmp = final.parent / temporary_name(final, ".part")
+        tmp.mkdir(mode=0o700)
+        self._staged.append((tmp, final))
+        return tmp
 
     def write(self, final: Path, data: bytes | str) -> Path:
         """Stage ``data`` as the contents of ``final``."""
@@ -201,7 +200,7 @@ class Staging:
         for tmp, final in self._staged:
             tmp.chmod(0o755 if tmp.is_dir() else 0o644)
             if tmp.is_dir():
-                old = final.parent / f".{final.name}.{os.getpid()}.old.part"
+                old = final.parent / temporary_name(final, ".part")
                 if final.exists():
                     final.replace(old)
                 tmp.replace(final)
@@ -244,15 +243,39 @@ def staging() -> Iterator[Staging]:
         raise
 
 
+def writer() -> str:
+    """This process, as temporaries and claims name it: ``pid@host`` (the host as a short
+    hash of its name), so that a machine of a cluster never mistakes another's process for
+    one of its own."""
+    return f"{os.getpid()}@{_HOST}"
+
+
+_WRITER = re.compile(r"[0-9]+(@[0-9a-f]{8})?")
+_HOST = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
+
+
+def writer_alive(name: str) -> bool:
+    """Whether the writer ``pid@host`` may still be running: a process of another machine
+    cannot be looked at from here, so it may be. (A bare pid is an older render's.)"""
+    pid, _, host = name.partition("@")
+    return process_alive(int(pid)) if host in ("", _HOST) else True
+
+
+def temporary_name(final: Path, suffix: str) -> str:
+    """A unique name beside ``final`` for writing it: ``.<name>.<pid@host>.<random><suffix>``."""
+    return f".{final.name}.{writer()}.{secrets.token_hex(4)}{suffix}"
+
+
 def sweep_stale_temporaries(final: Path) -> None:
     """Remove temporary files of ``final`` left by a render that was killed.
 
-    Temporary names carry the writer's process id, so a file whose writer is gone is known to
-    be stale, while another render writing the same file right now is left alone.
-    """
-    for temp in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
-        pid_text = temp.name[len(final.name) + 2 :].split(".", 1)[0]
-        if pid_text.isdigit() and not process_alive(int(pid_text)):
+    Temporary names carry their writer (:func:`writer`), so a file whose writer is gone is
+    known to be stale, while another render writing the same file right now is left alone."""
+    for temp in final.parent.glob(f".{glob.escape(final.name)}.*.*"):
+        owner = temp.name[len(final.name) + 2 :].split(".", 1)[0]
+        if temp.suffix not in (".part", ".tmp") or not _WRITER.fullmatch(owner):
+            continue  # (another file's temporary: ``x.daisy.zip``'s, beside ``x.daisy``)
+        if not writer_alive(owner):
             if temp.is_dir():
                 shutil.rmtree(temp, ignore_errors=True)
             else:
@@ -260,7 +283,7 @@ def sweep_stale_temporaries(final: Path) -> None:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (a writer of temporaries, a claimant)."""
+    """Whether a process with this id exists on this machine (a writer, a claimant)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -286,3 +286,17 @@ class Progress:
     total: int
     audio: float
     """Seconds of audio produced so far."""
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """How far a batch on a cluster has got: every worker's essays and chapters together."""
+
+    essays_done: int
+    essays: int
+    chapters_done: int
+    chapters: int
+    audio: float
+    """Seconds of audio narrated so far."""
+    workers: int
+    """Workers busy with this batch's tasks now."""

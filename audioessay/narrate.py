@@ -272,6 +272,7 @@ def narrate(
     cancel: threading.Event | None = None,
     work: Work | None = None,
     prelude: Sequence[str] = (),
+    sections: Sequence[int] | None = None,
 ) -> Iterator[Prelude | NarratedSection]:
     """Speak the prelude, the intro, every heading and every sentence, reusing cached pieces.
 
@@ -279,10 +280,13 @@ def narrate(
     exist: the caller measures and encodes the first chapters while later ones are still being
     spoken. Pieces missing from the cache are synthesized in script order by ``jobs`` threads,
     each with its own engine from ``engines``; the pyttsx3 engine runs each in a worker
-    process of its own.
+    process of its own. ``sections`` narrates only those sections (by index), so that a
+    chapter can be a task of its own on a cluster (:mod:`audioessay.cluster`).
     """
+    chosen = range(len(script.sections)) if sections is None else sections
     groups: list[list[str]] = [list(prelude)]
-    for index, part in enumerate(script.sections):
+    for index in chosen:
+        part = script.sections[index]
         lines = [script.intro] if index == 0 else []
         lines += [part.heading] if part.heading is not None else []
         lines += [line for paragraph in part.paragraphs for line in paragraph]
@@ -313,7 +317,7 @@ def narrate(
         nonlocal emitted
         while emitted < len(waiting) and not waiting[emitted]:
             if emitted:
-                yield build.section(emitted - 1)
+                yield build.section(chosen[emitted - 1])
             elif prelude:
                 yield build.prelude(prelude)
             emitted += 1

@@ -50,7 +50,16 @@ from .formats import FORMATS, AudioFormat, Timing, audio_format
 from .freshness import recorded, request_key
 from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
 from .model import AudioFile, Chapter, Cue, Episode, Essay, Outputs, Progress, Structure
-from .narrate import SAMPLE_RATE, Narrator, Piece, Prelude, Voicing, completed, narrate
+from .narrate import (
+    SAMPLE_RATE,
+    NarratedSection,
+    Narrator,
+    Piece,
+    Prelude,
+    Voicing,
+    completed,
+    narrate,
+)
 from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
@@ -82,72 +91,113 @@ def render(
     essay's front matter. Setting ``cancel`` from another thread stops the render promptly.
     """
     work = work or Work()
+    planned = plan(source, settings, explicit, work)
+    if isinstance(planned, Episode):
+        return planned
+    with claimed(planned) as (out_dir, slug, wanted):
+        return finish(planned, out_dir, slug, wanted, progress, cancel, work)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An essay read, spoken as a script and checked: everything a render needs besides the
+    voice. It is what a cluster's workers are sent, so they never need the essay's folder."""
+
+    essay: Essay
+    settings: RenderSettings
+    """Settled: defaults < audioessay.toml < front matter < flags, and validated."""
+    script: Script
+    voicing: Voicing
+    art: tuple[bytes, str] | None
+    """The cover art's bytes and MIME type."""
+    request: str
+    """The command's key (:func:`.freshness.request_key`), for the record."""
+    reads: tuple[tuple[str, str | None], ...]
+    """Every input file read or looked for so far, with its digest, for the record."""
+
+
+def plan(
+    source: Path, given: RenderSettings, explicit: frozenset[str], work: Work | None = None
+) -> Plan | Episode:
+    """Read, parse and check the essay at ``source``; or the episode already made from it.
+
+    Everything that can be refused is checked here, before any output folder exists or any
+    audio is made: the essay, the voice, the cover art, the limits of the tags."""
+    work = work or Work()
     # The same command on files that have not changed: the episode there is the answer, known
     # from its record before anything is parsed.
     with work.timed("parse"):
-        fresh = recorded(source, settings, explicit)
+        fresh = recorded(source, given, explicit)
     if fresh is not None:
         return replace(fresh, work={**fresh.work, **work.summary()})
     with watching() as reads:  # every input file read from here on goes into the record
-        return _checked_render(source, settings, explicit, progress, cancel, work, reads)
+        # Read and parse; settings: defaults < audioessay.toml < front matter < flags.
+        with work.timed("parse"):
+            essay, settings, script = prepare(source, given, explicit)
+        voicing = _voicing(settings)
+        cover = settings.cover or essay.metadata.image
+        art = read_cover(cover) if cover is not None else None
+        check_chapter_limits(len(essay.sections))
+    voiced = (voicing.identity, voicing.voice, voicing.rate)
+    request = request_key(source, given, explicit, voiced)
+    return Plan(essay, settings, script, voicing, art, request, tuple(reads.items()))
 
 
-def _checked_render(
-    source: Path,
-    given: RenderSettings,
-    explicit: frozenset[str],
-    progress: Callable[[Progress], None] | None,
-    cancel: threading.Event | None,
-    work: Work,
-    reads: dict[str, str | None],
-) -> Episode:
-    """Parse, check everything that can be refused, claim the slug, then render."""
-    # Read and parse; settings: defaults < audioessay.toml < front matter < flags.
-    with work.timed("parse"):
-        essay, settings, script = prepare(source, given, explicit)
-    # Everything that can be refused is checked before any output folder exists or any audio
-    # is made: the voice, the cover art, the limits of the tags, a writable folder.
-    voicing = _voicing(settings)
-    cover = settings.cover or essay.metadata.image
-    art = read_cover(cover) if cover is not None else None
-    check_chapter_limits(len(essay.sections))
-    request = request_key(source, given, explicit, (voicing.identity, voicing.voice, voicing.rate))
-    created = not settings.output_dir.exists()
-    out_dir = prepare_output_dir(settings.output_dir)
+@contextlib.contextmanager
+def claimed(planned: Plan) -> Iterator[tuple[Path, str, str]]:
+    """The output folder, made and checked writable, and a slug of it held for the essay:
+    ``(folder, slug, the slug it wanted)``. A folder made here is removed again if the render
+    fails and nothing else is in it."""
+    essay = planned.essay
+    created = not planned.settings.output_dir.exists()
+    out_dir = prepare_output_dir(planned.settings.output_dir)
     try:
         check_writable(out_dir)
-        wanted = episode_slug(essay.metadata.title, source)
-        with claim_slug(out_dir, wanted, source, essay.metadata.title) as slug:
-            return _render(
-                essay, settings, script, voicing, art, out_dir, slug, wanted, progress, cancel,
-                work, request, reads,
-            )  # fmt: skip
+        wanted = episode_slug(essay.metadata.title, essay.source)
+        with claim_slug(out_dir, wanted, essay.source, essay.metadata.title) as slug:
+            yield out_dir, slug, wanted
     except BaseException:
-        if created:  # a folder this render made is removed again if nothing else is in it
+        if created:
             with contextlib.suppress(OSError):
                 (out_dir / LOCK_FILE).unlink(missing_ok=True)
                 out_dir.rmdir()
         raise
 
 
+def finish(
+    planned: Plan,
+    out_dir: Path,
+    slug: str,
+    wanted: str,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    work: Work | None = None,
+) -> Episode:
+    """The render proper, once the essay is planned and holds its own slug: narrate and
+    master every chapter (from the cache, where a cluster's chapter tasks have put them),
+    then write every output and the record."""
+    with watching() as reads:  # the planning's reads first, then the folder's own
+        reads.update(planned.reads)
+        return _render(planned, out_dir, slug, wanted, progress, cancel, work or Work(), reads)
+
+
 def _render(
-    essay: Essay,
-    settings: RenderSettings,
-    script: Script,
-    voicing: Voicing,
-    art: tuple[bytes, str] | None,
+    planned: Plan,
     out_dir: Path,
     slug: str,
     wanted: str,
     progress: Callable[[Progress], None] | None,
     cancel: threading.Event | None,
     work: Work,
-    request: str,
     reads: dict[str, str | None],
 ) -> Episode:
     """The render proper, once the essay has its checked settings and its own slug.
 
-    ``request`` and ``reads`` go into the record for the next render (:mod:`.freshness`)."""
+    The plan's ``request`` and ``reads`` go into the record for the next render
+    (:mod:`.freshness`)."""
+    essay, settings, script, voicing, art = (
+        planned.essay, planned.settings, planned.script, planned.voicing, planned.art
+    )  # fmt: skip
     source = essay.source
     audios = [audio_format(name) for name in FORMATS if name == "mp3" or name in settings.formats]
     files = plan_outputs(out_dir, slug, audios, settings.formats)
@@ -180,10 +230,10 @@ def _render(
         with work.timed("write"):
             with staging() as stage:
                 staged: dict[str, Path] = {}
-                for audio, planned in zip(audios, files.audio, strict=True):
+                for audio, audio_file in zip(audios, files.audio, strict=True):
                     own = mastered[encoding[audio.name]]
                     own_chapters, _, own_duration = own.placed(audio.timing)
-                    staged[audio.name] = stage.file(planned.path)
+                    staged[audio.name] = stage.file(audio_file.path)
                     audio.write(
                         staged[audio.name], essay.metadata, own_chapters, own_duration,
                         description, art, own.streams(),
@@ -227,9 +277,66 @@ def _render(
             # Last, the record, with every file's size and hash: its presence means the set
             # is whole.
             voiced = (settings.engine, settings.voice, settings.rate)
-            write_record(episode, Inputs(inputs, request, tuple(reads.items()), voiced))
+            write_record(episode, Inputs(inputs, planned.request, tuple(reads.items()), voiced))
     loudness = round(main.master.loudness(main.encoded), 2)
     return replace(episode, work={**work.summary(), "loudness_lufs": loudness})
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a cluster's task did before an essay's finish: the work it took, and the seconds
+    of audio it narrated (a chapter) or the gain it settled (a voice's calibration)."""
+
+    work: dict[str, float | int]
+    audio: float = 0.0
+    gain: float = 0.0
+
+
+def settle_gain(planned: Plan, cancel: threading.Event | None = None) -> Done:
+    """The MP3's gain for the plan's voice: from the cache, else calibrated now and cached.
+
+    On a cluster this is a task of its own, which every chapter task of the voice waits for
+    (the gain is the same for every essay spoken by one voice, at one target)."""
+    settings, work = planned.settings, Work()
+    with _open_cache(settings) as cache:
+        run = _Run(settings, cache, cancel or threading.Event(), None, work)
+        master = Mastering(settings, planned.voicing, cache, run.repair, run.cancel, work, MP3)
+        gain = master.cached_gain()
+        if gain is not None:
+            return Done(work.summary(), gain=gain)
+        for part in narrate(
+            planned.script, planned.voicing, run.engine, cache, jobs=settings.jobs,
+            cancel=run.cancel, work=work, prelude=CALIBRATION_LINES, sections=(),
+        ):  # fmt: skip
+            assert isinstance(part, Prelude)  # the only part asked for
+            gain = master.calibrate(calibration_layout(part.utterances, settings.pauses, MP3.timing))
+    assert gain is not None
+    return Done(work.summary(), gain=gain)
+
+
+def speak_chapter(
+    planned: Plan, index: int, gain: float, cancel: threading.Event | None = None
+) -> Done:
+    """Narrate chapter ``index`` and encode its MP3 blocks at ``gain``, into the cache.
+
+    A cluster's unit of work: :func:`finish` then finds every piece and stream of the
+    chapter cached, and lays it out, encodes it and writes it exactly as a local render
+    does. (Alternate formats are encoded by :func:`finish`: each block's length there
+    depends on every chapter before it.)"""
+    settings, work = planned.settings, Work()
+    with _open_cache(settings) as cache:
+        run = _Run(settings, cache, cancel or threading.Event(), None, work)
+        master = Mastering(settings, planned.voicing, cache, run.repair, run.cancel, work, MP3)
+        audio = 0
+        for part in narrate(
+            planned.script, planned.voicing, run.engine, cache, jobs=settings.jobs,
+            cancel=run.cancel, work=work, sections=(index,),
+        ):  # fmt: skip
+            assert isinstance(part, NarratedSection)  # no prelude was asked for
+            layout = lay_out(part, settings.pauses, MP3.timing)
+            master.encode(layout, gain)
+            audio += sum(block.length for block in layout.blocks)
+    return Done(work.summary(), audio=audio / SAMPLE_RATE)
 
 
 def _encoding(audio: AudioFormat, settings: RenderSettings) -> tuple[str, Timing]:
@@ -253,6 +360,8 @@ class _Encoded:
             yield from self.master.streams(chapter)
 
 
+MP3 = FORMATS["mp3"]
+"""The episode's own format: the one a cluster's chapter tasks encode."""
 BOOKS = ("daisy", "epub")
 """The talking books, each written by ``write_<name>`` in :mod:`audioessay.books.<name>`."""
 

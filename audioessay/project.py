@@ -4,7 +4,8 @@ Precedence, lowest first: built-in defaults, the user-wide lexicon, the nearest
 ``audioessay.toml`` (in the essay's folder or a parent), the essay's front matter, flags.
 
 ``audioessay.toml`` takes the same keys as front matter (``engine``, ``voice``, ``rate``,
-``language``, ``lexicon``, ``skip_citations``, ``formats``, ``sync``) plus a ``[words]`` table of lexicon entries.
+``language``, ``lexicon``, ``skip_citations``, ``formats``, ``sync``) plus a ``[words]`` table of lexicon entries and a ``[cluster]`` table whose
+``address`` is the Dask scheduler a batch renders on (:mod:`audioessay.batch`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Project:
     path: Path | None = None
     settings: EssaySettings = field(default_factory=EssaySettings)
     words: Lexicon = field(default_factory=Lexicon)
+    cluster: str | None = None
+    """``[cluster] address``: the Dask scheduler a batch of the folder's essays renders on."""
 
 
 def find_project(essay: Path) -> Project:
@@ -63,13 +66,17 @@ def load_project(path: Path) -> Project:
     words = data.pop("words", {})
     if not isinstance(words, dict):
         raise SettingsError(f"{path}: [words] must be a table of word = respelling")
+    cluster = data.pop("cluster", {})
+    address = cluster.get("address") if isinstance(cluster, dict) else None
+    if not isinstance(cluster, dict) or set(cluster) - {"address"} or not isinstance(address, str | None):
+        raise SettingsError(f'{path}: [cluster] takes one setting, address = "tcp://host:8786"')
     known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations", "headings", "skip",
              "formats", "sync"}
     unknown = set(data) - known
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
     settings = essay_settings(data, path.parent, str(path))
-    return Project(path, settings, lexicon_from_table(words, str(path)))
+    return Project(path, settings, lexicon_from_table(words, str(path)), address)
 
 
 def build_lexicon(files: tuple[Path, ...], project: Project) -> Lexicon:

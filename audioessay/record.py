@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
-from .files import file_digest, locked, process_alive, short_hash, write_atomic
+from .files import file_digest, locked, short_hash, write_atomic, writer, writer_alive
 from .model import Chapter, Cue, Episode, Metadata, Outputs
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def stable_identity(
     title and author: so moving the essay file, or rendering it into another folder, keeps it.
     An essay that had to take another slug (``wanted`` was another essay's) derives its GUID
     from that slug too, and no GUID another episode of the folder holds is ever taken.
-    The publication time is front matter's ``date``, else the first render's time.
+    The publication time is front matter's ``date``, else the first render's time
+    (:func:`first_render_time`).
     """
     previous = _previous(record_path(directory, slug))
     derived = _derived_guid(metadata, "" if slug == wanted else slug)
@@ -74,8 +76,18 @@ def stable_identity(
     elif previous.get("published"):
         published = parse_time(previous["published"])
     else:
-        published = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        published = first_render_time()
     return guid, published
+
+
+def first_render_time() -> dt.datetime:
+    """Now, or ``$SOURCE_DATE_EPOCH`` when it is set: the reproducible-builds convention,
+    so that the same essays rendered twice (here and on a cluster, or in CI) give the same
+    bytes, publication dates included."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _derived_guid(metadata: Metadata, salt: str = "") -> str:
@@ -113,7 +125,7 @@ def claim_slug(directory: Path, wanted: str, source: Path, title: str) -> Iterat
         # Written in place, not atomically: it lives only while this render runs, and a torn
         # claim reads as none (the folder lock already keeps two claimants apart).
         try:
-            claim.write_text(json.dumps({"source": me, "pid": os.getpid()}), encoding="utf-8")
+            claim.write_text(json.dumps({"source": me, "pid": os.getpid(), "writer": writer()}), encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"cannot write into {directory}: {exc.strerror or exc}") from exc
     try:
@@ -124,8 +136,8 @@ def claim_slug(directory: Path, wanted: str, source: Path, title: str) -> Iterat
 
 def _owned_by_other(directory: Path, slug: str, me: str, title: str) -> bool:
     claim = _previous(directory / f".{slug}{CLAIM_SUFFIX}")
-    pid = claim.get("pid")
-    if claim.get("source") not in (None, me) and isinstance(pid, int) and process_alive(pid):
+    who = claim.get("writer", str(claim.get("pid")))
+    if claim.get("source") not in (None, me) and isinstance(who, str) and _live(who):
         return True
     record = _previous(record_path(directory, slug))
     owner = record.get("source")
@@ -133,6 +145,11 @@ def _owned_by_other(directory: Path, slug: str, me: str, title: str) -> bool:
         return False
     moved = not Path(str(owner)).exists() and record.get("title") == title
     return not moved
+
+
+def _live(who: str) -> bool:
+    """Whether the claimant ``pid@host`` (or an older claim's bare pid) may still run."""
+    return bool(re.fullmatch(r"[0-9]+(@[0-9a-f]+)?", who)) and writer_alive(who)
 
 
 def _previous(path: Path) -> dict[str, Any]:

@@ -430,6 +430,97 @@ def lame_quality() -> None:
                 print(f"{voice:10} {quality:3d} {seconds:7.2f}s {sum(scores) / len(scores):8.3f}")
 
 
+EMERSON = ROOT.parent / "shared" / "corpus" / "emerson"
+
+
+def make_archive(folder: Path, count: int, words: int) -> list[Path]:
+    """``count`` essays of about ``words`` words, each of three chapters, cut in turn from the
+    shared documents (the Emerson essays, the reference essay, the corpus's Gutenberg books),
+    so that no two share a sentence and the cache gives none of them a head start."""
+    sources = [*sorted(EMERSON.glob("*.md")), REFERENCE, *sorted(CORPUS.glob("*.txt"))]
+    streams = []
+    for source in sources:
+        text = source.read_bytes().decode("utf-8", errors="replace").replace("\r\n", "\n")
+        if text.startswith("---"):
+            text = text.split("---", 2)[2]
+        paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+        streams.append([p for p in paragraphs if len(p.split()) >= 12 and "Gutenberg" not in p
+                        and "\ufffd" not in p and not p.startswith(("#", "<", "{", "["))])  # fmt: skip
+    folder.mkdir(parents=True)
+    made: list[Path] = []
+    while len(made) < count and any(streams):
+        for n, stream in enumerate(streams):
+            chunk: list[str] = []
+            while stream and sum(len(p.split()) for p in chunk) < words:
+                chunk.append(stream.pop(0))
+            if not chunk or len(made) >= count:
+                continue
+            title = f"{sources[n].stem.replace('-', ' ').replace('_', ' ').title()}, part {len(made) + 1}"
+            third = max(1, len(chunk) // 3)
+            body = [f"---\ntitle: {title}\nauthor: The archive\n---\n"]
+            for part, start in enumerate(range(0, len(chunk), third), start=1):
+                body += [f"## Section {part}\n", *(p + "\n" for p in chunk[start : start + third])]
+            path = folder / f"{len(made) + 1:03d}-{sources[n].stem}.md"
+            path.write_text("\n".join(body), encoding="utf-8")
+            made.append(path)
+    return made
+
+
+def cluster_run(essays: int, words: int, engine: str) -> None:
+    """An archive rendered in this process with -j 2, then on a LocalCluster of two
+    single-threaded workers, cold, then again (every essay up to date), and once more with a
+    new output folder on the warm cache; then the feed rebuilt over all of it."""
+    if not (EMERSON.is_dir() and REFERENCE.is_file()):
+        raise SystemExit(f"{EMERSON.parent.parent} is absent: nothing to build the archive from")
+    with tempfile.TemporaryDirectory(prefix="audioessay-bench-cluster-") as scratch:
+        work = Path(scratch)
+        archive = make_archive(work / "archive", essays, words)
+        total_words = sum(len(p.read_text().split()) for p in archive)
+
+        def batch(out: str, cache: str, *options: str) -> tuple[float, float, dict[str, object]]:
+            command = [PYTHON, "-m", "audioessay", "render", str(work / "archive"), "-o",
+                       str(work / out), "--engine", engine, "--cache-dir", str(work / cache),
+                       "-q", "--json", *options]  # fmt: skip
+            seconds, rss, stdout = run(command)
+            return seconds, rss, json.loads(stdout)
+
+        here, here_rss, summary = batch("out-here", "cache-here", "-j", "2")
+        audio = sum(float(e["duration"]) for e in summary["episodes"]) / 60  # type: ignore[attr-defined]
+        cold, cold_rss, clustered = batch("out-cluster", "cache-cluster", "--cluster", "local:2")
+        again, _, _ = batch("out-cluster", "cache-cluster", "--cluster", "local:2")
+        rewritten, _, _ = batch("out-rewritten", "cache-cluster", "--cluster", "local:2")
+        same = all((work / "out-here" / f.name).read_bytes() == f.read_bytes()
+                   for f in (work / "out-cluster").glob("*.mp3"))  # fmt: skip
+        feed, _, _ = run([PYTHON, "-m", "audioessay", "feed", str(work / "out-cluster"),
+                          "--base-url", "https://example.org/archive/"])  # fmt: skip
+        cache_bytes = sum(p.stat().st_size for p in (work / "cache-cluster").rglob("*") if p.is_file())
+        out_bytes = sum(p.stat().st_size for p in (work / "out-cluster").rglob("*") if p.is_file())
+        synthesized = sum(int(e["work"]["synthesized"]) for e in clustered["episodes"])  # type: ignore[attr-defined,index]
+    print(f"archive: {essays} essays, {total_words:,} words, {audio:.0f} min of audio; engine "
+          f"{engine}, {psutil.cpu_count()} cores (floor: the in-process batch, -j 2)")
+    print(f"{'batch':44} {'wall':>8} {'ratio':>7} {'essays/min':>11} {'audio min/min':>14} {'peak RSS':>9}")
+    rows = [
+        ("in-process, -j 2, cold", here, here_rss, None),
+        ("LocalCluster, 2 workers x 1 thread, cold", cold, cold_rss, 1.10),
+        ("the same again (every essay up to date)", again, None, None),
+        ("warm cache, new output folder", rewritten, None, None),
+    ]
+    for label, seconds, rss, target in rows:
+        ratio = seconds / here
+        verdict = "" if target is None else ("  ok" if ratio <= target else f"  OVER {target:.2f}x")
+        memory = f"{rss:6.0f} MB" if rss is not None else f"{'':9}"
+        print(f"{label:44} {seconds:7.2f}s {ratio:6.2f}x {essays * 60 / seconds:11.1f} "
+              f"{audio * 60 / seconds:14.1f} {memory}{verdict}")
+    warm = again / cold
+    print(f"warm re-render on the cluster: {warm:.3f}x its cold time"
+          + ("  ok" if warm <= 0.1 else "  OVER 0.10x"))
+    print(f"bytes identical to the in-process batch: {'yes' if same else 'NO'}; pieces spoken "
+          f"on the cluster: {synthesized}")
+    print(f"cache {cache_bytes / 2**20:.1f} MiB ({cache_bytes / essays / 2**20:.2f} MiB an essay, "
+          f"{cache_bytes / audio / 2**20:.2f} MiB a minute of audio); outputs "
+          f"{out_bytes / 2**20:.1f} MiB; feed and pages rebuilt over {essays} episodes in {feed:.2f}s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", default="pyttsx3")
@@ -445,7 +536,14 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--formats", action="store_true",
                         help="measure what each alternate format adds instead: time and size")
+    parser.add_argument("--cluster", action="store_true",
+                        help="measure a batch on a Dask LocalCluster against the in-process batch instead")
+    parser.add_argument("--archive", type=int, default=40, help="essays in the --cluster archive")
+    parser.add_argument("--archive-words", type=int, default=1500, help="words of each of them")
     args = parser.parse_args()
+    if args.cluster:
+        cluster_run(args.archive, args.archive_words, args.engine)
+        return
     if args.formats:
         if not REFERENCE.is_file():
             raise SystemExit(f"{REFERENCE} is absent: nothing to measure the formats on")
