@@ -106,8 +106,8 @@ def cluster_address(given: str | None, sources: Sequence[Path]) -> str | None:
     from .project import find_project
 
     named: dict[Path | None, str] = {}
-    for folder in {source.resolve().parent for source in sources}:
-        project = find_project(folder / "essay")
+    for source in {source.resolve().parent: source for source in sources}.values():
+        project = find_project(source)  # (once a folder)
         if project.cluster:
             named[project.path] = project.cluster
     if len(set(named.values())) > 1:
