@@ -103,13 +103,17 @@ def cluster_address(given: str | None, sources: Sequence[Path]) -> str | None:
         return given
     if os.environ.get(CLUSTER_ENV):
         return os.environ[CLUSTER_ENV]
-    from .project import find_project
+    from .config import cluster_setting
+    from .files import project_file, read_toml
 
-    named: dict[Path | None, str] = {}
+    named: dict[Path, str] = {}
     for source in {source.resolve().parent: source for source in sources}.values():
-        project = find_project(source)  # (once a folder)
-        if project.cluster:
-            named[project.path] = project.cluster
+        path = project_file(source)  # (once a folder; the parsers are not imported)
+        if path is None:
+            continue
+        address = cluster_setting(read_toml(path).get("cluster", {}), path)
+        if address:
+            named[path] = address
     if len(set(named.values())) > 1:
         files = ", ".join(sorted(str(path) for path in named))
         raise SettingsError(f"the essays' settings name different clusters ({files}): give --cluster")

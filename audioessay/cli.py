@@ -403,21 +403,23 @@ def _fail(message: str) -> None:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given; a directory as every .md and .txt file under it, in sorted order."""
+    """Files as given; a directory as every .md and .txt file under it, in sorted order; each
+    essay once."""
     from .errors import InputError
     from .files import MARKDOWN_SUFFIXES
 
     suffixes = MARKDOWN_SUFFIXES | {".txt"}
-    sources: list[Path] = []
+    sources: dict[Path, Path] = {}  # by real path: an essay given twice is rendered once
     for path in paths:
         if not path.is_dir():
-            sources.append(path)
+            sources.setdefault(path.resolve(), path)
             continue
         found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
         if not found:
             raise InputError(f"{path} is a directory with no .md or .txt essays in it")
-        sources.extend(found)
-    return sources
+        for essay in found:
+            sources.setdefault(essay.resolve(), essay)
+    return list(sources.values())
 
 
 cache_app = typer.Typer(help="Inspect or clear the audio cache.", no_args_is_help=True)

@@ -1,7 +1,7 @@
 """A batch on a Dask cluster: chapters and essays are tasks, and the shared cache carries
 their results, so the bytes are those of a local render.
 
-    client: plan every essay (parse, script, check, claim its slug)
+    client: plan each essay (parse, script, check, claim its slug), a few ahead of the workers
           → a task per voice: its gain (from the cache, or calibrated once)
           → a task per chapter: narrate it and encode its MP3 blocks into the cache
           → a task per essay, after its chapters: pipeline.finish, which finds every piece and
@@ -19,6 +19,7 @@ this run's tasks, queued or running, and leaves the cluster up for its other cli
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
@@ -34,6 +35,7 @@ from distributed.scheduler import KilledWorker
 from .batch import Outcome, Reporter
 from .config import RenderSettings
 from .errors import AudioEssayError, ClusterError, RenderInterruptedError, SettingsError
+from .files import code_version
 from .model import BatchProgress, Episode
 from .pipeline import Done, Plan, claimed, finish, plan, settle_gain, speak_chapter
 from .work import Work
@@ -112,30 +114,67 @@ class DaskExecutor:
         explicit: frozenset[str],
         reporter: Reporter,
     ) -> Iterator[Outcome]:
-        """Plan every essay here, then run its chapters and its finish on the cluster."""
+        """Plan each essay here, claim its slug, and send its chapters and its finish to the
+        cluster; a few essays ahead of what the workers are doing, never the whole archive,
+        so the client's planning overlaps the narration and neither it nor the scheduler
+        holds thousands of plans at once."""
         if settings.cache_dir is None:
             raise SettingsError(
                 "--cluster needs a cache every worker can reach: give --cache-dir on a "
                 "shared filesystem (not --no-cache)"
             )
-        with ExitStack() as claims:  # each essay's slug, held by this client until the end
-            essays: list[_Essay] = []
-            for index, source in enumerate(sources):
-                work = Work()
-                try:
-                    planned = plan(source, settings, explicit, work)
-                    if isinstance(planned, Episode):
-                        yield Outcome(index, source, planned)
-                        continue
-                    # A task on a worker uses the one thread Dask gives it.
-                    planned = replace(planned, settings=replace(planned.settings, jobs=1))
-                    out_dir, slug, wanted = claims.enter_context(claimed(planned))
-                except AudioEssayError as exc:
-                    yield Outcome(index, source, error=exc)
-                    continue
-                essays.append(_Essay(index, source, planned, out_dir, slug, wanted, work.summary()))
-            if essays:
-                yield from _Run(self._connect(), essays, reporter).outcomes()
+        # One order for every client: a slug can wait for another client's render of the same
+        # essay, and claims taken in one order never wait for each other in a circle.
+        waiting = iter(sorted(range(len(sources)), key=lambda n: str(sources[n].resolve())))
+        run: _Run | None = None
+        held: dict[int, ExitStack] = {}
+        settled = 0  # essays done before the cluster was needed
+        with ExitStack() as claims:  # each essay's slug, held by this client until it is done
+            try:
+                while True:
+                    while run is None or run.in_flight < run.window():
+                        index = next(waiting, None)
+                        if index is None:
+                            break
+                        held[index] = claims.enter_context(ExitStack())
+                        ready = _prepare(index, sources[index], settings, explicit, held[index])
+                        if isinstance(ready, Outcome):  # up to date, or refused
+                            held.pop(index).close()
+                            settled += 1
+                            if run is not None:
+                                run.settled += 1
+                            yield ready
+                            continue
+                        if run is None:
+                            run = _Run(self._connect(), reporter, len(sources), settled)
+                        run.add(ready)
+                    if run is None or not run.in_flight:
+                        return
+                    outcome = run.next()
+                    held.pop(outcome.index).close()  # its files are written: another may go
+                    yield outcome
+            except BaseException:
+                if run is not None:
+                    run.cancel()
+                raise
+
+
+def _prepare(
+    index: int, source: Path, settings: RenderSettings, explicit: frozenset[str], hold: ExitStack
+) -> _Essay | Outcome:
+    """The essay planned, with its slug claimed in ``hold``; or its outcome already: up to
+    date (from its record), or refused (bad input, settings, output folder)."""
+    work = Work()
+    try:
+        made = plan(source, settings, explicit, work)
+        if isinstance(made, Episode):
+            return Outcome(index, source, made)
+        # A task on a worker uses the one thread Dask gives it.
+        made = replace(made, settings=replace(made.settings, jobs=1))
+        out_dir, slug, wanted = hold.enter_context(claimed(made))
+    except AudioEssayError as exc:
+        return Outcome(index, source, error=exc)
+    return _Essay(index, source, made, out_dir, slug, wanted, work.summary())
 
 
 @dataclass(frozen=True)
@@ -152,71 +191,97 @@ class _Essay:
     """What planning it took here (parsing)."""
 
 
-class _Run:
-    """One batch's tasks on the cluster, followed until every essay is done."""
+@dataclass
+class _Sent:
+    """An essay on the cluster: its futures, released once it is done."""
 
-    def __init__(self, client: distributed.Client, essays: list[_Essay], reporter: Reporter):
+    essay: _Essay
+    futures: list[distributed.Future[Any]]
+
+
+class _Run:
+    """One batch's tasks on the cluster, essays added as earlier ones finish."""
+
+    def __init__(
+        self, client: distributed.Client, reporter: Reporter, essays: int, settled: int
+    ) -> None:
         self.client = client
-        self.essays = essays
         self.reporter = reporter
+        self.essays = essays
+        """The batch's essays."""
+        self.settled = settled
+        """Essays done: rendered on the cluster, found up to date or refused here."""
         self.id = uuid.uuid4().hex[:12]
-        self.chapters: dict[str, int] = {}
-        """Each chapter task's key, to the essay it belongs to."""
-        self.finals: dict[str, _Essay] = {}
-        self.futures: list[distributed.Future[Any]] = []
-        self._busy_at = 0.0
-        self._busy = 0
+        self.ticket = _Ticket(self.id, code_version())
+        self.gains: dict[tuple[object, ...], distributed.Future[Any]] = {}
+        """One calibration per voice and target, which every chapter of that voice waits for."""
+        self.sent: dict[str, _Sent] = {}
+        """Each essay on the cluster, by its finish task's key."""
+        self.chapter_of: dict[str, str] = {}
+        """Each chapter task's key, to its essay's finish key."""
+        self.completed = distributed.as_completed()
+        self.chapters = self.chapters_done = 0
+        self.audio = 0.0
+        self._asked_at = -math.inf
+        self._busy = self._threads = 0
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.sent)
+
+    def window(self) -> int:
+        """How many essays may be on the cluster at once: twice its threads, so a worker
+        that finishes always finds chapters waiting, and at least four."""
+        self._ask()
+        return max(4, 2 * self._threads)
 
     def _submit(self, func: Any, *args: Any, key: str, priority: int = 0) -> distributed.Future[Any]:
-        future = self.client.submit(func, *args, key=f"audioessay-{key}-{self.id}", pure=False,
-                                    priority=priority, retries=0)  # fmt: skip
-        self.futures.append(future)
-        return future
+        return self.client.submit(func, *args, key=f"audioessay-{key}-{self.id}", pure=False,
+                                  priority=priority, retries=0)  # fmt: skip
 
-    def submit(self) -> None:
-        """Every essay's tasks: chapters in the batch's order, each essay's finish ahead of
-        chapters still waiting, so that essays are completed (and reported) as they go."""
-        gains: dict[tuple[object, ...], distributed.Future[Any]] = {}
-        for essay in self.essays:
-            held = self._submit(_hold, essay.plan, key=f"plan-{essay.index}")
-            settings = essay.plan.settings
-            voice = (essay.plan.voicing, settings.loudness, settings.true_peak)
-            first = voice not in gains
-            if first:  # one calibration per voice, which its chapters wait for
-                gains[voice] = self._submit(_gain, held, self.id, key=f"gain-{len(gains)}")
-            chapters = [
-                self._submit(_chapter, held, n, gains[voice], self.id, key=f"chapter-{essay.index}-{n}")
-                for n in range(len(essay.plan.script.sections))
-            ]
-            self.chapters.update((str(future.key), essay.index) for future in chapters)
-            # The calibration's work counts in the first essay of its voice, as it does locally.
-            done = [gains[voice], *chapters] if first else chapters
-            final = self._submit(
-                _finish, held, essay.out_dir, essay.slug, essay.wanted, self.id, done,
-                key=f"essay-{essay.index}", priority=1,
-            )  # fmt: skip
-            self.finals[str(final.key)] = essay
+    def add(self, essay: _Essay) -> None:
+        """Send an essay's tasks: its plan, its chapters, then its finish, which runs ahead of
+        other essays' chapters still waiting, so that essays are completed as they go."""
+        held = self._submit(_hold, essay.plan, key=f"plan-{essay.index}")
+        settings = essay.plan.settings
+        voice = (essay.plan.voicing, settings.loudness, settings.true_peak)
+        first = voice not in self.gains
+        if first:
+            self.gains[voice] = self._submit(_gain, held, self.ticket, key=f"gain-{len(self.gains)}")
+        chapters = [
+            self._submit(_chapter, held, n, self.gains[voice], self.ticket,
+                         key=f"chapter-{essay.index}-{n}")
+            for n in range(len(essay.plan.script.sections))
+        ]  # fmt: skip
+        # The calibration's work counts in the first essay of its voice, as it does locally.
+        done = [self.gains[voice], *chapters] if first else chapters
+        final = self._submit(
+            _finish, held, essay.out_dir, essay.slug, essay.wanted, self.ticket, done,
+            key=f"essay-{essay.index}", priority=1,
+        )  # fmt: skip
+        self.sent[str(final.key)] = _Sent(essay, [held, *chapters, final])
+        self.chapter_of.update((str(future.key), str(final.key)) for future in chapters)
+        self.chapters += len(chapters)
+        for future in (*chapters, final):
+            self.completed.add(future)
+        self._report(force=True)
 
-    def outcomes(self) -> Iterator[Outcome]:
-        """Each essay as it is done; Ctrl-C cancels every task of the run."""
-        done_essays = done_chapters = 0
-        audio = 0.0
-        try:
-            self.submit()
-            self._report(0, 0, 0.0, force=True)
-            for future in distributed.as_completed(self.futures):
-                key = str(future.key)
-                if key in self.chapters:
-                    if future.status == "finished":
-                        done_chapters += 1
-                        audio += future.result().audio
-                elif key in self.finals:
-                    done_essays += 1
-                    yield self._outcome(future, self.finals[key])
-                self._report(done_essays, done_chapters, audio)
-        except BaseException:
-            self.cancel()
-            raise
+    def next(self) -> Outcome:
+        """The next essay done (reporting its chapters meanwhile); its tasks are released."""
+        for future in self.completed:
+            key = str(future.key)
+            if key in self.chapter_of:
+                self.chapter_of.pop(key)
+                if future.status == "finished":
+                    self.chapters_done += 1
+                    self.audio += future.result().audio
+                self._report()
+                continue
+            sent = self.sent.pop(key)
+            self.settled += 1
+            self._report(force=True)
+            return self._outcome(future, sent.essay)
+        raise AssertionError("as_completed ran dry with essays still on the cluster")
 
     def _outcome(self, future: distributed.Future[Any], essay: _Essay) -> Outcome:
         if future.status == "finished":
@@ -232,24 +297,33 @@ class _Run:
         assert error is not None
         raise error  # a bug, shown as one wherever it ran
 
-    def _report(self, essays: int, chapters: int, audio: float, force: bool = False) -> None:
+    def _ask(self, force: bool = False) -> None:
+        """The cluster's threads, and how many of its workers run this batch's tasks now
+        (asked of the scheduler at most once a second)."""
         now = time.monotonic()
-        if force or now - self._busy_at > 1.0:  # (asking the scheduler at most once a second)
-            self._busy_at = now
-            mine = f"-{self.id}"
-            processing = self.client.processing()
-            self._busy = sum(any(str(key).endswith(mine) for key in keys)
-                             for keys in processing.values())  # fmt: skip
+        if not force and now - self._asked_at < 1.0:
+            return
+        self._asked_at = now
+        info = self.client.scheduler_info()
+        self._threads = sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values())
+        mine = f"-{self.id}"
+        self._busy = sum(any(str(key).endswith(mine) for key in keys)
+                         for keys in self.client.processing().values())  # fmt: skip
+
+    def _report(self, force: bool = False) -> None:
+        self._ask(force)
         self.reporter.batch(
-            BatchProgress(essays, len(self.essays), chapters, len(self.chapters), audio, self._busy)
-        )
+            BatchProgress(self.settled, self.essays, self.chapters_done, self.chapters,
+                          self.audio, self._busy)
+        )  # fmt: skip
 
     def cancel(self) -> None:
         """Stop this run's tasks: queued ones are cancelled, running ones see the event and
         stop between two pieces (nothing partial is left under a final name)."""
         try:
             distributed.Event(_cancel_event(self.id), client=self.client).set()
-            self.client.cancel(self.futures, force=True)
+            futures = [f for sent in self.sent.values() for f in sent.futures]
+            self.client.cancel([*futures, *self.gains.values()], force=True)
         except Exception:  # the scheduler may be gone already; nothing more can be done
             log.debug("cancelling the run's tasks failed", exc_info=True)
 
@@ -258,11 +332,27 @@ def _cancel_event(run: str) -> str:
     return f"audioessay-cancel-{run}"
 
 
+@dataclass(frozen=True)
+class _Ticket:
+    """What every task of a run carries: the run, whose cancel flag it watches, and the
+    client's :func:`.files.code_version`, which the worker's must equal."""
+
+    run: str
+    code: str
+
+
 @contextmanager
-def _cancellable(run: str) -> Iterator[threading.Event]:
-    """A cancel flag for a task, set when the client cancels the run."""
+def _task(ticket: _Ticket) -> Iterator[threading.Event]:
+    """A task's frame: refused on a worker that runs other audioessay code than the client
+    (its bytes, and its records, would not be the client's), and a cancel flag that is set
+    when the client cancels the run."""
+    if code_version() != ticket.code:
+        raise ClusterError(
+            f"a worker runs other audioessay code ({code_version()}) than this client "
+            f"({ticket.code}): install the same audioessay on every worker"
+        )
     cancel, finished = threading.Event(), threading.Event()
-    event = distributed.Event(_cancel_event(run), client=distributed.get_client())
+    event = distributed.Event(_cancel_event(ticket.run), client=distributed.get_client())
 
     def watch() -> None:
         while not finished.is_set():
@@ -292,20 +382,20 @@ def _hold(planned: Plan) -> Plan:
     return planned
 
 
-def _gain(planned: Plan, run: str) -> Done:
-    with _cancellable(run) as cancel:
+def _gain(planned: Plan, ticket: _Ticket) -> Done:
+    with _task(ticket) as cancel:
         return settle_gain(planned, cancel)
 
 
-def _chapter(planned: Plan, index: int, gain: Done, run: str) -> Done:
-    with _cancellable(run) as cancel:
+def _chapter(planned: Plan, index: int, gain: Done, ticket: _Ticket) -> Done:
+    with _task(ticket) as cancel:
         return speak_chapter(planned, index, gain.gain, cancel)
 
 
 def _finish(
-    planned: Plan, out_dir: Path, slug: str, wanted: str, run: str, before: list[Done]
+    planned: Plan, out_dir: Path, slug: str, wanted: str, ticket: _Ticket, before: list[Done]
 ) -> Episode:
-    with _cancellable(run) as cancel:
+    with _task(ticket) as cancel:
         episode = finish(planned, out_dir, slug, wanted, cancel=cancel)
     # What its chapter tasks (and its voice's calibration) did is the essay's work too.
     return _summed(episode, [task.work for task in before])

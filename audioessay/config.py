@@ -138,6 +138,15 @@ class RenderSettings:
 _PAUSE_FLAGS = {f"{name}_pause": name for name in ("sentence", "clause", "paragraph", "title", "chapter")}
 
 
+def cluster_setting(table: object, path: Path) -> str | None:
+    """``[cluster] address`` of the settings file at ``path`` (None when absent): the Dask
+    scheduler its folder's batches render on."""
+    address = table.get("address") if isinstance(table, dict) else None
+    if not isinstance(table, dict) or set(table) - {"address"} or not isinstance(address, str | None):
+        raise SettingsError(f'{path}: [cluster] takes one setting, address = "tcp://host:8786"')
+    return address
+
+
 def load_settings(flags: Mapping[str, Any]) -> tuple[RenderSettings, frozenset[str]]:
     """The settings the command line gives, and the names of those it gave (``None`` is not
     given): defaults < ``audioessay.toml`` < front matter < flags, where the essay's folder and

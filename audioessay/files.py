@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import functools
 import glob
@@ -243,6 +244,17 @@ def staging() -> Iterator[Staging]:
         raise
 
 
+def render_time() -> dt.datetime:
+    """Now, or ``$SOURCE_DATE_EPOCH`` when it is set (the reproducible-builds convention):
+    the one clock a render reads, for a first render's publication time and a book's
+    modification time, so that the same essays rendered twice (here and on a cluster, or in
+    CI) give the same bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def writer() -> str:
     """This process, as temporaries and claims name it: ``pid@host`` (the host as a short
     hash of its name), so that a machine of a cluster never mistakes another's process for
@@ -293,6 +305,21 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+PROJECT_FILE = "audioessay.toml"
+"""A folder's settings file (:mod:`audioessay.project`)."""
+
+
+def project_file(essay: Path) -> Path | None:
+    """The nearest ``audioessay.toml`` at or above the essay's folder, if any. (Here, not in
+    :mod:`.project`, so that a batch can look for its cluster without importing the parsers.)"""
+    for folder in [essay.resolve().parent, *essay.resolve().parents]:
+        path = folder / PROJECT_FILE
+        noticed(path)  # an audioessay.toml made later, in any of these folders, counts too
+        if path.is_file():
+            return path
+    return None
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML settings file as data, or a :class:`SettingsError` naming the file."""
     noticed(path)
@@ -314,21 +341,22 @@ def write_atomic(final: Path, data: bytes | str) -> None:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
 
 
-@functools.lru_cache(maxsize=1)
-@functools.cache  # the code does not change while it runs: asked twice a render, stat'ed once
+@functools.cache  # the code does not change while it runs: asked twice a render, read once
 def code_version() -> str:
-    """audioessay's version and the size and time of each of its files: a render made by
-    other code is never taken as up to date, even in a checkout whose version did not move."""
+    """audioessay's version and a hash of its files' names and contents: a render made by
+    other code is never taken as up to date, even in a checkout whose version did not move.
+    Contents, not modification times, so that a fresh clone, a reinstall or a cluster's
+    worker running the same code gives the same records, byte for byte."""
     package = Path(__file__).parent
-    stats = sorted(
-        (str(path.relative_to(package)), path.stat().st_size, path.stat().st_mtime_ns)
-        for path in package.rglob("*")
-        if path.suffix in (".py", ".css", ".js") and "__pycache__" not in path.parts
-    )
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".css", ".js") and "__pycache__" not in path.parts:
+            digest.update(f"{path.relative_to(package).as_posix()}\0".encode())
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         release = version("audioessay")
     except PackageNotFoundError:
         release = "unknown"
-    return f"{release} {short_hash(repr(stats))}"
+    return f"{release} {digest.hexdigest()[:16]}"

@@ -209,6 +209,9 @@ def _render(
         return replace(fresh, work={**work.summary(), "unchanged": 1})
 
     description = describe(essay)
+    # The files' date: the essay's, else its publication date, which the record keeps (not
+    # the day of this render: a re-render, or a cluster's worker after midnight, agrees).
+    tagged = replace(essay.metadata, date=essay.metadata.date or published.date().isoformat())
     with _open_cache(settings) as cache:
         run = _Run(settings, cache, cancel or threading.Event(), progress, work)
         # One mastering per distinct encoding (the M4B is the M4A's very AAC), the MP3's first.
@@ -235,7 +238,7 @@ def _render(
                     own_chapters, _, own_duration = own.placed(audio.timing)
                     staged[audio.name] = stage.file(audio_file.path)
                     audio.write(
-                        staged[audio.name], essay.metadata, own_chapters, own_duration,
+                        staged[audio.name], tagged, own_chapters, own_duration,
                         description, art, own.streams(),
                     )  # fmt: skip
                 stage.write(

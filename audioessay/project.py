@@ -16,13 +16,13 @@ from pathlib import Path
 
 import platformdirs
 
+from .config import cluster_setting
 from .errors import SettingsError
-from .files import noticed, read_toml
+from .files import noticed, project_file, read_toml
 from .model import EssaySettings
 from .parse import essay_settings
 from .speech.lexicon import Lexicon, lexicon_from_table, load_lexicon
 
-PROJECT_FILE = "audioessay.toml"
 USER_LEXICON = "lexicon.toml"
 
 
@@ -52,12 +52,8 @@ class Project:
 
 def find_project(essay: Path) -> Project:
     """The nearest ``audioessay.toml`` at or above the essay's folder (empty if none)."""
-    for folder in [essay.resolve().parent, *essay.resolve().parents]:
-        path = folder / PROJECT_FILE
-        noticed(path)  # an audioessay.toml made later, in any of these folders, counts too
-        if path.is_file():
-            return load_project(path)
-    return Project()
+    path = project_file(essay)
+    return load_project(path) if path is not None else Project()
 
 
 def load_project(path: Path) -> Project:
@@ -66,10 +62,7 @@ def load_project(path: Path) -> Project:
     words = data.pop("words", {})
     if not isinstance(words, dict):
         raise SettingsError(f"{path}: [words] must be a table of word = respelling")
-    cluster = data.pop("cluster", {})
-    address = cluster.get("address") if isinstance(cluster, dict) else None
-    if not isinstance(cluster, dict) or set(cluster) - {"address"} or not isinstance(address, str | None):
-        raise SettingsError(f'{path}: [cluster] takes one setting, address = "tcp://host:8786"')
+    address = cluster_setting(data.pop("cluster", {}), path)
     known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations", "headings", "skip",
              "formats", "sync"}
     unknown = set(data) - known

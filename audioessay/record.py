@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import logging
 import os
-import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
-from .files import file_digest, locked, short_hash, write_atomic, writer, writer_alive
+from .files import file_digest, locked, render_time, short_hash, write_atomic, writer
 from .model import Chapter, Cue, Episode, Metadata, Outputs
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def stable_identity(
     An essay that had to take another slug (``wanted`` was another essay's) derives its GUID
     from that slug too, and no GUID another episode of the folder holds is ever taken.
     The publication time is front matter's ``date``, else the first render's time
-    (:func:`first_render_time`).
+    (:func:`.files.render_time`).
     """
     previous = _previous(record_path(directory, slug))
     derived = _derived_guid(metadata, "" if slug == wanted else slug)
@@ -76,18 +76,8 @@ def stable_identity(
     elif previous.get("published"):
         published = parse_time(previous["published"])
     else:
-        published = first_render_time()
+        published = render_time()  # the first render's
     return guid, published
-
-
-def first_render_time() -> dt.datetime:
-    """Now, or ``$SOURCE_DATE_EPOCH`` when it is set: the reproducible-builds convention,
-    so that the same essays rendered twice (here and on a cluster, or in CI) give the same
-    bytes, publication dates included."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _derived_guid(metadata: Metadata, salt: str = "") -> str:
@@ -108,48 +98,98 @@ def claim_slug(directory: Path, wanted: str, source: Path, title: str) -> Iterat
     """Hold a slug of ``directory`` for the essay at ``source`` while it renders.
 
     ``wanted`` is taken when no other essay owns it: an owner is the source named by a
-    record, or a render that is claiming it right now (a ``.<slug>.claim`` file naming a live
-    process). An essay moved on disk still owns its record when the old source is gone and
-    the title is the same. Otherwise the slug gets a stable suffix, a hash of the source's
-    path, so two essays never write over each other's episode. Call it holding the folder's
-    lock, so two renders cannot claim one slug at once.
+    record, or a render holding it right now. Otherwise the slug gets a stable suffix, a hash
+    of the source's path, so two essays never write over each other's episode. An essay moved
+    on disk still owns its record when the old source is gone and the title is the same.
+
+    A render holds its slug by an exclusive lock on ``.<slug>.claim``, which the system drops
+    when the render ends however it ends (``kill -9`` too), on this machine or, over NFS, on
+    another: no process id has to be judged alive. Another render of the *same* essay into the
+    same folder (a second client of a cluster, a second terminal) waits for this one to end,
+    then finds its episode up to date, so their files are never mixed.
     """
     me = str(source.resolve())
     candidates = [wanted, f"{wanted}-{short_hash(me)}"]
     candidates += [f"{wanted}-{short_hash(me)}-{n}" for n in range(2, 100)]
-    with locked(directory):
-        slug = next((s for s in candidates if not _owned_by_other(directory, s, me, title)), None)
-        if slug is None:
-            raise OutputError(f"{directory} has no free name left for {source.name}")
-        claim = directory / f".{slug}{CLAIM_SUFFIX}"
-        # Written in place, not atomically: it lives only while this render runs, and a torn
-        # claim reads as none (the folder lock already keeps two claimants apart).
+    while True:
+        with locked(directory):  # one claimant at a time looks and takes
+            claim = _take_slug(directory, candidates, me, title)
+        if isinstance(claim, _Claim):
+            break
+        _wait_for(claim)  # the same essay, being rendered right now: wait, then look again
+    try:
+        yield claim.slug
+    finally:
         try:
-            claim.write_text(json.dumps({"source": me, "pid": os.getpid(), "writer": writer()}), encoding="utf-8")
+            with locked(directory):  # removed while held, so no one takes a file going away
+                claim.path.unlink(missing_ok=True)
+        except OSError:  # the folder went away, or became read-only: the lock goes anyway
+            pass
+        finally:
+            os.close(claim.handle)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A slug held: its claim file, and the open handle whose lock holds it."""
+
+    slug: str
+    path: Path
+    handle: int
+
+
+def _take_slug(directory: Path, candidates: list[str], me: str, title: str) -> _Claim | int:
+    """The first free slug of ``candidates``, claimed; or, when a render of this same essay
+    holds the first slug it could have, that claim file's open handle, to wait on."""
+    for slug in candidates:
+        path = directory / f".{slug}{CLAIM_SUFFIX}"
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise OutputError(f"cannot write into {directory}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another render holds it now
+            holder = _previous(path)
+            if holder.get("source") != me:
+                os.close(handle)
+                continue
+            if holder.get("writer") == writer():
+                os.close(handle)
+                raise OutputError(f"{Path(me).name} is being rendered twice by this command") from None
+            return handle
+        if _owned_by_record(directory, slug, me, title):
+            path.unlink(missing_ok=True)
+            os.close(handle)
+            continue
+        claim = json.dumps({"source": me, "writer": writer()}).encode("utf-8")
+        try:
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, claim, 0)
+        except OSError as exc:
+            os.close(handle)
+            raise OutputError(f"cannot write into {directory}: {exc.strerror or exc}") from exc
+        return _Claim(slug, path, handle)
+    raise OutputError(f"{directory} has no free name left for {Path(me).name}")
+
+
+def _wait_for(handle: int) -> None:
+    """Block until the render holding this claim file ends, then let it go."""
     try:
-        yield slug
+        fcntl.flock(handle, fcntl.LOCK_EX)
     finally:
-        claim.unlink(missing_ok=True)
+        os.close(handle)
 
 
-def _owned_by_other(directory: Path, slug: str, me: str, title: str) -> bool:
-    claim = _previous(directory / f".{slug}{CLAIM_SUFFIX}")
-    who = claim.get("writer", str(claim.get("pid")))
-    if claim.get("source") not in (None, me) and isinstance(who, str) and _live(who):
-        return True
+def _owned_by_record(directory: Path, slug: str, me: str, title: str) -> bool:
+    """Whether the record of ``slug`` belongs to another essay (one moved on disk, with the
+    same title and its old file gone, is still this one)."""
     record = _previous(record_path(directory, slug))
     owner = record.get("source")
     if owner is None or str(Path(str(owner)).resolve()) == me:  # (older records: as given)
         return False
     moved = not Path(str(owner)).exists() and record.get("title") == title
     return not moved
-
-
-def _live(who: str) -> bool:
-    """Whether the claimant ``pid@host`` (or an older claim's bare pid) may still run."""
-    return bool(re.fullmatch(r"[0-9]+(@[0-9a-f]+)?", who)) and writer_alive(who)
 
 
 def _previous(path: Path) -> dict[str, Any]:

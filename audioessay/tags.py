@@ -7,7 +7,6 @@ of contents and the chapters last, in the order given.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,9 +122,9 @@ def write_tags(
     if metadata.author:
         tag.add(TPE1(encoding=1, text=metadata.author))
     tag.add(TALB(encoding=1, text=metadata.title))
-    # The recording date: the essay's own date, else the day it was rendered.
-    date = metadata.date[:10] if metadata.date else dt.date.today().isoformat()
-    tag.add(TDRC(encoding=1, text=date))
+    # The recording date: the essay's own date, else its publication date (the pipeline's).
+    if metadata.date:
+        tag.add(TDRC(encoding=1, text=metadata.date[:10]))
     tag.add(TLEN(encoding=1, text=str(round(duration * 1000))))
     tag.add(TLAN(encoding=1, text=language_code(metadata.language)))
     tag.add(COMM(encoding=1, lang=language_code(metadata.language), desc="", text=description))

@@ -23,10 +23,10 @@ from audioessay.batch import CLUSTER_ENV, cluster_address
 from audioessay.cache import Cache
 from audioessay.engines import WordMark
 from audioessay.errors import SettingsError
-from audioessay.files import Staging, sweep_stale_temporaries, temporary_name
+from audioessay.files import Staging, render_time, sweep_stale_temporaries, temporary_name
 from audioessay.narrate import NarratedSection, Voicing, narrate
-from audioessay.record import first_render_time
 
+from . import judges
 from .conftest import run_cli, write
 
 ESSAY = """---
@@ -269,6 +269,28 @@ def test_source_date_epoch_sets_a_first_renders_publication_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    assert first_render_time() == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert render_time() == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    assert abs(first_render_time() - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    assert abs(render_time() - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+
+
+def test_the_files_date_is_the_publication_date_not_the_day_of_the_render(tmp_path: Path) -> None:
+    """A render's bytes must not depend on the day it ran (a batch that crosses midnight, a
+    cluster's worker, a re-render next week): with no date in front matter, the MP3's and the
+    Opus file's date is the publication date the record keeps, as ffprobe reads them."""
+    folder = essays(tmp_path / "essays", 1)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01, never today
+    result = run_cli("render", str(folder), "-o", str(tmp_path / "out"), "--engine", "fake",
+                     "--format", "mp3,opus", "--cache-dir", str(tmp_path / "cache"), "-q",
+                     env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for name in ("essay-0.mp3", "essay-0.opus"):
+        probe = subprocess.run(
+            [judges.require("ffprobe"), "-v", "error", "-show_entries", "format_tags:stream_tags",
+             "-of", "json", str(tmp_path / "out" / name)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        found = json.loads(probe.stdout)
+        tags = [found["format"].get("tags", {}), *(s.get("tags", {}) for s in found["streams"])]
+        dates = {v for t in tags for k, v in t.items() if k.lower() in ("date", "tdrc")}
+        assert dates == {"2026-01-01"}, (name, tags)

@@ -25,6 +25,8 @@ import feedparser
 import psutil
 import pytest
 
+from audioessay.mastering import CALIBRATION_LINES
+
 pytestmark = pytest.mark.real
 
 REPO = Path(__file__).resolve().parents[1]
@@ -261,6 +263,45 @@ def test_ctrl_c_cancels_the_runs_tasks_and_leaves_the_cluster_up(
     assert _temporaries(out, cache) == []
     for mp3 in out.glob("*.mp3"):  # whatever was finished is whole
         assert (out / f"{mp3.stem}.episode.json").is_file()
+
+
+def test_two_clients_of_one_cluster_and_one_cache_never_mix_their_files(
+    archive: dict[str, Any], cluster: Cluster
+) -> None:
+    """Two clients at once, the same two essays (named in opposite orders) into one folder
+    with one cache: the second render of each essay waits for the first (so nothing is spoken
+    twice), neither client waits for the other forever, and every file is the local render's."""
+    root = archive["root"]
+    out, cache = root / "two-clients", root / "cache-two-clients"
+    names = ["the-listening-room.md", "leaving-las-vegas.txt"]
+    orders = [names, names[::-1]]
+    clients = [
+        subprocess.Popen(
+            _cli(*(str(archive["essays"] / name) for name in order), "-o", str(out),
+                 "--cache-dir", str(cache), "--cluster", cluster.address, "--json", "-q"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        )
+        for order in orders
+    ]  # fmt: skip
+    summaries = []
+    for client in clients:
+        stdout, stderr = client.communicate(timeout=900)
+        assert client.returncode == 0, stderr
+        summaries.append({Path(e["source"]).name: e for e in json.loads(stdout)["episodes"]})
+    for name in names:
+        assert {Path(s[name]["mp3"]).name for s in summaries} == {f"{Path(name).stem}.mp3"}
+    spoken = sum(e["work"].get("synthesized", 0) for s in summaries for e in s.values())
+    local = {Path(e["source"]).name: e for e in archive["summary"]["episodes"]}
+    # Locally, the default voice was calibrated for the first essay of the batch (circles.md):
+    # here, for leaving-las-vegas.txt. Nothing else is spoken, and nothing twice.
+    expected = sum(local[name]["work"]["synthesized"] for name in names) + len(CALIBRATION_LINES)
+    assert spoken == expected
+    ours, theirs = _tree(out), _tree(archive["local"])
+    episodes = [n for n in ours if n.split(".")[0] in {Path(name).stem for name in names}]
+    assert len(episodes) == 2 * 7  # each episode's MP3, four sidecars, page and record
+    # (The local render's pages were rewritten by its feed build; these clients built none.)
+    assert [n for n in episodes if ours[n] != theirs[n] and not n.endswith(".html")] == []
+    assert _temporaries(out, cache) == [] and not list(out.glob(".*.claim"))
 
 
 def test_a_worker_killed_mid_run_costs_only_its_task(

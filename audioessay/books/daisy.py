@@ -10,14 +10,13 @@ Times are the episode's cue times, so the book and the transcripts agree to the 
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import zipfile
 from pathlib import Path
 
 from .. import __version__
 from ..escaping import xml_attr, xml_text
-from ..files import Staging
+from ..files import Staging, render_time
 from ..model import Episode
 from ..transcript import timestamp as clock
 from . import BookSection, book_sections
@@ -74,7 +73,8 @@ def _ncc(
     episode: Episode, sections: list[BookSection], narrator: str, files: int, size: int
 ) -> str:
     meta = episode.metadata
-    published = (episode.published or dt.datetime.now(dt.UTC)).date().isoformat()
+    produced = render_time().date().isoformat()
+    published = (episode.published or render_time()).date().isoformat()
     depth = max(s.depth for s in sections)
     metas = [
         _meta("dc:title", meta.title),
@@ -98,7 +98,7 @@ def _ncc(
         _meta("ncc:pageNormal", "0"),
         _meta("ncc:pageSpecial", "0"),
         _meta("ncc:prodNotes", "0"),
-        _meta("ncc:producedDate", dt.date.today().isoformat(), "yyyy-mm-dd"),
+        _meta("ncc:producedDate", produced, "yyyy-mm-dd"),
         _meta("ncc:producer", "audioessay"),
         _meta("ncc:setInfo", "1 of 1"),
         _meta("ncc:sidebars", "0"),

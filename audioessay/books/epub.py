@@ -11,7 +11,6 @@ metadata reading systems and catalogues look for.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import uuid
 import zipfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..escaping import xml_attr, xml_text
-from ..files import Staging
+from ..files import Staging, render_time
 from ..formats import audio_format
 from ..model import Episode
 from ..transcript import timestamp as clock
@@ -93,7 +92,7 @@ def identifier(episode: Episode) -> str:
 
 def _package(episode: Episode, sections: list[BookSection], audio: str, narrator: str) -> str:
     meta = episode.metadata
-    modified = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    modified = render_time().strftime("%Y-%m-%dT%H:%M:%SZ")
     durations = [s.end - s.start for s in sections]
     lines = [
         f'<dc:identifier id="uid">{xml_text(identifier(episode))}</dc:identifier>',

@@ -9,7 +9,6 @@ the ``covr`` cover and the audiobook media kind (``stik`` 2) are written by muta
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -68,7 +67,8 @@ class M4a(AvFormat):
         if metadata.author:
             tags["\xa9ART"] = [metadata.author]
             tags["aART"] = [metadata.author]
-        tags["\xa9day"] = [metadata.date[:10] if metadata.date else dt.date.today().isoformat()]
+        if metadata.date:  # (the pipeline gives the publication date when front matter has none)
+            tags["\xa9day"] = [metadata.date[:10]]
         tags["desc"] = [description[:255]]
         tags["ldes"] = [description]
         if self.audiobook:

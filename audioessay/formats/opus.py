@@ -10,7 +10,6 @@ that much of the first block and every chapter lands where the MP3's does.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -62,7 +61,8 @@ class Opus(AvFormat):
         tags["ALBUM"] = metadata.title
         if metadata.author:
             tags["ARTIST"] = metadata.author
-        tags["DATE"] = metadata.date[:10] if metadata.date else dt.date.today().isoformat()
+        if metadata.date:  # (the pipeline gives the publication date when front matter has none)
+            tags["DATE"] = metadata.date[:10]
         tags["LANGUAGE"] = metadata.language
         tags["DESCRIPTION"] = description
         for number, chapter in enumerate(chapters, start=1):
