@@ -18,6 +18,7 @@ this run's tasks, queued or running, and leaves the cluster up for its other cli
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import threading
@@ -34,6 +35,7 @@ from distributed.scheduler import KilledWorker
 
 from .batch import Outcome, Reporter
 from .config import RenderSettings
+from .engines import EnginePool
 from .errors import AudioEssayError, ClusterError, RenderInterruptedError, SettingsError
 from .files import code_version
 from .model import BatchProgress, Episode
@@ -375,6 +377,11 @@ def _task(ticket: _Ticket) -> Iterator[threading.Event]:
 
 # -- the tasks: module-level functions, found on the workers by name ---------------------------
 
+_VOICES = EnginePool()
+"""This worker process's engines, kept from one task to the next (and closed when it exits;
+a voice's worker process also ends by itself when this one dies)."""
+atexit.register(_VOICES.close)
+
 
 def _hold(planned: Plan) -> Plan:
     """The plan, kept once on the cluster for its tasks (and computed again from the
@@ -384,19 +391,19 @@ def _hold(planned: Plan) -> Plan:
 
 def _gain(planned: Plan, ticket: _Ticket) -> Done:
     with _task(ticket) as cancel:
-        return settle_gain(planned, cancel)
+        return settle_gain(planned, cancel, _VOICES)
 
 
 def _chapter(planned: Plan, index: int, gain: Done, ticket: _Ticket) -> Done:
     with _task(ticket) as cancel:
-        return speak_chapter(planned, index, gain.gain, cancel)
+        return speak_chapter(planned, index, gain.gain, cancel, _VOICES)
 
 
 def _finish(
     planned: Plan, out_dir: Path, slug: str, wanted: str, ticket: _Ticket, before: list[Done]
 ) -> Episode:
     with _task(ticket) as cancel:
-        episode = finish(planned, out_dir, slug, wanted, cancel=cancel)
+        episode = finish(planned, out_dir, slug, wanted, cancel=cancel, voices=_VOICES)
     # What its chapter tasks (and its voice's calibration) did is the essay's work too.
     return _summed(episode, [task.work for task in before])
 

@@ -273,6 +273,7 @@ def narrate(
     work: Work | None = None,
     prelude: Sequence[str] = (),
     sections: Sequence[int] | None = None,
+    release: Callable[[Engine], None] | None = None,
 ) -> Iterator[Prelude | NarratedSection]:
     """Speak the prelude, the intro, every heading and every sentence, reusing cached pieces.
 
@@ -281,7 +282,9 @@ def narrate(
     spoken. Pieces missing from the cache are synthesized in script order by ``jobs`` threads,
     each with its own engine from ``engines``; the pyttsx3 engine runs each in a worker
     process of its own. ``sections`` narrates only those sections (by index), so that a
-    chapter can be a task of its own on a cluster (:mod:`audioessay.cluster`).
+    chapter can be a task of its own on a cluster (:mod:`audioessay.cluster`). Engines that
+    spoke every piece asked of them are handed to ``release`` (an :class:`.EnginePool`'s
+    ``give``) when it is given; otherwise, and after any failure, they are closed.
     """
     chosen = range(len(script.sections)) if sections is None else sections
     groups: list[list[str]] = [list(prelude)]
@@ -329,7 +332,9 @@ def narrate(
     report()
     yield from ready()
     if missing:
-        pieces = _synthesize(missing, engines, voicing.rate, cache, jobs, cancel, work or Work())
+        pieces = _synthesize(
+            missing, engines, voicing.rate, cache, jobs, cancel, work or Work(), release
+        )
         for key, piece in pieces:
             stored[key] = piece
             for keys in waiting[emitted:]:
@@ -346,6 +351,7 @@ def _synthesize(
     jobs: int,
     cancel: threading.Event | None,
     work: Work,
+    release: Callable[[Engine], None] | None = None,
 ) -> Iterator[tuple[str, StoredPiece]]:
     """Speak and store every missing piece with ``jobs`` threads; yield what was stored."""
     local = threading.local()
@@ -367,22 +373,34 @@ def _synthesize(
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="narrate")
     futures = [pool.submit(speak, key, text) for key, text in missing.items()]
+    whole = False
     try:
         for future in completed(futures, stop):
             yield future.result()
+        whole = True
     except BaseException:
         stop.set()
         raise
     finally:
         for future in futures:
             future.cancel()
-        with lock:
-            for engine in created:  # also unblocks threads waiting on a worker process
-                try:
-                    engine.close()
-                except Exception:  # cleanup must never hide why the render stopped
-                    log.debug("closing an engine failed", exc_info=True)
+        if not whole:  # closed first: that also unblocks threads waiting on a worker process
+            with lock:
+                _close(created)
         pool.shutdown(wait=True)
+        if whole and release is not None:  # every thread is done with its engine
+            for engine in created:
+                release(engine)
+        elif whole:
+            _close(created)
+
+
+def _close(engines: list[Engine]) -> None:
+    for engine in engines:
+        try:
+            engine.close()
+        except Exception:  # cleanup must never hide why the render stopped
+            log.debug("closing an engine failed", exc_info=True)
 
 
 def completed(futures: list[Future[T]], cancel: threading.Event) -> Iterator[Future[T]]:

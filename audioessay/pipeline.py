@@ -36,7 +36,14 @@ from .assemble import Aligner, ChapterLayout, lay_out
 from .cache import Cache, content_key
 from .config import RenderSettings
 from .coverage import check_coverage
-from .engines import Engine, Samples, create_engine, engine_alphabet, voice_for_language
+from .engines import (
+    Engine,
+    EnginePool,
+    Samples,
+    create_engine,
+    engine_alphabet,
+    voice_for_language,
+)
 from .files import (
     LOCK_FILE,
     check_writable,
@@ -172,13 +179,17 @@ def finish(
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     work: Work | None = None,
+    voices: EnginePool | None = None,
 ) -> Episode:
     """The render proper, once the essay is planned and holds its own slug: narrate and
     master every chapter (from the cache, where a cluster's chapter tasks have put them),
-    then write every output and the record."""
+    then write every output and the record. ``voices`` keeps engines between a cluster
+    worker's tasks."""
     with watching() as reads:  # the planning's reads first, then the folder's own
         reads.update(planned.reads)
-        return _render(planned, out_dir, slug, wanted, progress, cancel, work or Work(), reads)
+        return _render(
+            planned, out_dir, slug, wanted, progress, cancel, work or Work(), reads, voices
+        )
 
 
 def _render(
@@ -190,6 +201,7 @@ def _render(
     cancel: threading.Event | None,
     work: Work,
     reads: dict[str, str | None],
+    voices: EnginePool | None,
 ) -> Episode:
     """The render proper, once the essay has its checked settings and its own slug.
 
@@ -213,7 +225,7 @@ def _render(
     # the day of this render: a re-render, or a cluster's worker after midnight, agrees).
     tagged = replace(essay.metadata, date=essay.metadata.date or published.date().isoformat())
     with _open_cache(settings) as cache:
-        run = _Run(settings, cache, cancel or threading.Event(), progress, work)
+        run = _Run(settings, cache, cancel or threading.Event(), progress, work, voices)
         # One mastering per distinct encoding (the M4B is the M4A's very AAC), the MP3's first.
         encoding = {audio.name: _encoding(audio, settings) for audio in audios}
         masters: dict[tuple[str, Timing], Mastering] = {}
@@ -295,14 +307,16 @@ class Done:
     gain: float = 0.0
 
 
-def settle_gain(planned: Plan, cancel: threading.Event | None = None) -> Done:
+def settle_gain(
+    planned: Plan, cancel: threading.Event | None = None, voices: EnginePool | None = None
+) -> Done:
     """The MP3's gain for the plan's voice: from the cache, else calibrated now and cached.
 
     On a cluster this is a task of its own, which every chapter task of the voice waits for
     (the gain is the same for every essay spoken by one voice, at one target)."""
     settings, work = planned.settings, Work()
     with _open_cache(settings) as cache:
-        run = _Run(settings, cache, cancel or threading.Event(), None, work)
+        run = _Run(settings, cache, cancel or threading.Event(), None, work, voices)
         master = Mastering(settings, planned.voicing, cache, run.repair, run.cancel, work, MP3)
         gain = master.cached_gain()
         if gain is not None:
@@ -310,6 +324,7 @@ def settle_gain(planned: Plan, cancel: threading.Event | None = None) -> Done:
         for part in narrate(
             planned.script, planned.voicing, run.engine, cache, jobs=settings.jobs,
             cancel=run.cancel, work=work, prelude=CALIBRATION_LINES, sections=(),
+            release=run.release,
         ):  # fmt: skip
             assert isinstance(part, Prelude)  # the only part asked for
             gain = master.calibrate(calibration_layout(part.utterances, settings.pauses, MP3.timing))
@@ -318,7 +333,11 @@ def settle_gain(planned: Plan, cancel: threading.Event | None = None) -> Done:
 
 
 def speak_chapter(
-    planned: Plan, index: int, gain: float, cancel: threading.Event | None = None
+    planned: Plan,
+    index: int,
+    gain: float,
+    cancel: threading.Event | None = None,
+    voices: EnginePool | None = None,
 ) -> Done:
     """Narrate chapter ``index`` and encode its MP3 blocks at ``gain``, into the cache.
 
@@ -328,12 +347,12 @@ def speak_chapter(
     depends on every chapter before it.)"""
     settings, work = planned.settings, Work()
     with _open_cache(settings) as cache:
-        run = _Run(settings, cache, cancel or threading.Event(), None, work)
+        run = _Run(settings, cache, cancel or threading.Event(), None, work, voices)
         master = Mastering(settings, planned.voicing, cache, run.repair, run.cancel, work, MP3)
         audio = 0
         for part in narrate(
             planned.script, planned.voicing, run.engine, cache, jobs=settings.jobs,
-            cancel=run.cancel, work=work, sections=(index,),
+            cancel=run.cancel, work=work, sections=(index,), release=run.release,
         ):  # fmt: skip
             assert isinstance(part, NarratedSection)  # no prelude was asked for
             layout = lay_out(part, settings.pauses, MP3.timing)
@@ -414,6 +433,7 @@ def _narrate_and_master(
         for part in narrate(
             script, voicing, run.engine, run.cache, jobs=settings.jobs, progress=run.narrated,
             cancel=run.cancel, work=run.work, prelude=CALIBRATION_LINES if uncalibrated else (),
+            release=run.release,
         ):  # fmt: skip
             if isinstance(part, Prelude):  # each format's gain, for its own target and ceiling
                 for index, master in enumerate(masters):
@@ -526,18 +546,27 @@ def prepare(
 
 @dataclass
 class _Run:
-    """What the stages of one render share: its settings, cache, cancellation and progress."""
+    """What the stages of one render share: its settings, cache, cancellation, progress and,
+    on a cluster's worker, the engines kept between tasks."""
 
     settings: RenderSettings
     cache: Cache
     cancel: threading.Event
     progress: Callable[[Progress], None] | None
     work: Work
+    voices: EnginePool | None = None
     audio_seconds: float = 0.0
 
     def engine(self) -> Engine:
-        """A new engine instance (one per narrating thread)."""
+        """An engine for one narrating thread: a new one, or one the pool kept."""
+        if self.voices is not None:
+            return self.voices.take(self.settings.engine, self.settings.voice, self.settings.rate)
         return create_engine(self.settings.engine, self.settings.voice, self.settings.rate)
+
+    @property
+    def release(self) -> Callable[[Engine], None] | None:
+        """Where an engine that did its work goes: back to the pool, if there is one."""
+        return self.voices.give if self.voices is not None else None
 
     def narrated(self, done: int, total: int, audio: float) -> None:
         self.audio_seconds = audio
@@ -549,8 +578,10 @@ class _Run:
         engine = self.engine()
         try:
             speech = Narrator(engine, self.settings.rate, self.work).speak_piece(piece.text)
-        finally:
+        except BaseException:
             engine.close()
+            raise
+        (self.release or Engine.close)(engine)
         self.cache.store_piece(piece.key, speech.samples, SAMPLE_RATE, speech.words)
         return speech.samples
 

@@ -182,6 +182,57 @@ def test_narrate_speaks_only_the_sections_asked_for(tmp_path: Path) -> None:
     assert {p.stem for p in (tmp_path / "cache" / "pieces").rglob("*.pcm")} == keys
 
 
+def test_a_workers_engines_are_kept_between_tasks_and_closed_after_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted work: chapter after chapter takes the pool's one engine (no new voice process a
+    task); an engine whose narration was interrupted is closed, never given back."""
+    import threading
+
+    from audioessay import engines
+    from audioessay.config import RenderSettings
+    from audioessay.engines import Engine, EnginePool, Speech
+    from audioessay.engines.fake import FakeEngine
+    from audioessay.errors import RenderInterruptedError
+    from audioessay.pipeline import prepare
+
+    created: list[FakeEngine] = []
+    closed: list[FakeEngine] = []
+    stop = threading.Event()
+
+    class Counted(FakeEngine):
+        def __init__(self, voice: str | None = None, rate: int = 175) -> None:
+            super().__init__(voice, rate)
+            created.append(self)
+
+        def synthesize(self, text: str) -> Speech:
+            if "interrupt" in text:
+                stop.set()  # as Ctrl-C would, while this engine is speaking
+            return super().synthesize(text)
+
+        def close(self) -> None:
+            closed.append(self)
+
+    monkeypatch.setattr(engines, "_factory", lambda name: Counted)
+    essay = write(tmp_path, "e.md", ESSAY.format(title="E"))
+    _, _, script = prepare(essay, RenderSettings(engine="fake", rate=240))
+    voicing = Voicing("fake", None, 240, 400)
+    cache, pool = Cache(tmp_path / "cache"), EnginePool()
+
+    def take() -> Engine:
+        return pool.take("fake", None, 240)
+
+    for section in range(len(script.sections)):  # a chapter task each, one after another
+        list(narrate(script, voicing, take, cache, sections=(section,), release=pool.give))
+    assert len(script.sections) == 3 and len(created) == 1 and closed == []
+    with pytest.raises(RenderInterruptedError):
+        list(narrate(script, voicing, take, cache, cancel=stop, release=pool.give,
+                     prelude=["Please interrupt me here.", "And never say this."]))  # fmt: skip
+    assert closed == created  # the interrupted engine was closed, not given back
+    pool.close()
+    assert len(created) == 1 and closed == created  # nothing was left in the pool to close
+
+
 # -- the cache behind its store ------------------------------------------------------------------
 
 

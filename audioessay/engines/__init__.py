@@ -6,6 +6,7 @@ points as a third-party engine would, in this project's ``pyproject.toml``.
 
 from __future__ import annotations
 
+import threading
 from importlib.metadata import entry_points
 
 from ..errors import EngineError
@@ -15,6 +16,7 @@ __all__ = [
     "DEFAULT_ENGINE",
     "Engine",
     "EngineFactory",
+    "EnginePool",
     "Samples",
     "Speech",
     "Voice",
@@ -103,3 +105,47 @@ def list_voices(name: str) -> list[Voice]:
         return engine.voices()
     finally:
         engine.close()
+
+
+class EnginePool:
+    """Engines kept between uses, by engine, voice and rate, in a process that narrates one
+    task after another: a cluster's worker. Creating an engine starts its voice's worker
+    process (and, for a named voice, asks it for its voices first), about 0.15 s of a core;
+    a batch of 40 essays is 160 chapter tasks, and those starts made the cluster 13 % slower
+    than the same batch in one process. Only an engine that finished its work is given back:
+    one that failed or was interrupted is closed."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, str | None, int], list[Engine]] = {}
+        self._kinds: dict[int, tuple[str, str | None, int]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, name: str, voice: str | None, rate: int) -> Engine:
+        """An idle engine of this kind, else a new one."""
+        kind = (name, voice, rate)
+        with self._lock:
+            idle = self._idle.get(kind)
+            if idle:
+                return idle.pop()
+        engine = create_engine(name, voice, rate)
+        with self._lock:
+            self._kinds[id(engine)] = kind
+        return engine
+
+    def give(self, engine: Engine) -> None:
+        """Keep ``engine`` for the next :meth:`take` of its kind."""
+        with self._lock:
+            kind = self._kinds.get(id(engine))
+            if kind is not None:
+                self._idle.setdefault(kind, []).append(engine)
+                return
+        engine.close()  # not one of ours
+
+    def close(self) -> None:
+        """Close every idle engine."""
+        with self._lock:
+            idle = [engine for engines in self._idle.values() for engine in engines]
+            self._idle.clear()
+            self._kinds.clear()
+        for engine in idle:
+            engine.close()
