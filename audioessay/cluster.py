@@ -142,8 +142,9 @@ class DaskExecutor:
                         ready = _prepare(index, sources[index], settings, explicit, held[index])
                         if isinstance(ready, Outcome):  # up to date, or refused
                             held.pop(index).close()
-                            settled += 1
-                            if run is not None:
+                            if run is None:
+                                settled += 1
+                            else:
                                 run.settled += 1
                             yield ready
                             continue
