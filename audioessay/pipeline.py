@@ -566,7 +566,10 @@ class _Run:
     @property
     def release(self) -> Callable[[Engine], None] | None:
         """Where an engine that did its work goes: back to the pool, if there is one."""
-        return self.voices.give if self.voices is not None else None
+        voices, settings = self.voices, self.settings
+        if voices is None:
+            return None
+        return lambda engine: voices.give(engine, settings.engine, settings.voice, settings.rate)
 
     def narrated(self, done: int, total: int, audio: float) -> None:
         self.audio_seconds = audio
@@ -581,7 +584,11 @@ class _Run:
         except BaseException:
             engine.close()
             raise
-        (self.release or Engine.close)(engine)
+        release = self.release
+        if release is not None:
+            release(engine)
+        else:
+            engine.close()
         self.cache.store_piece(piece.key, speech.samples, SAMPLE_RATE, speech.words)
         return speech.samples
 

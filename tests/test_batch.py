@@ -222,11 +222,14 @@ def test_a_workers_engines_are_kept_between_tasks_and_closed_after_a_failure(
     def take() -> Engine:
         return pool.take("fake", None, 240)
 
+    def give(engine: Engine) -> None:
+        pool.give(engine, "fake", None, 240)
+
     for section in range(len(script.sections)):  # a chapter task each, one after another
-        list(narrate(script, voicing, take, cache, sections=(section,), release=pool.give))
+        list(narrate(script, voicing, take, cache, sections=(section,), release=give))
     assert len(script.sections) == 3 and len(created) == 1 and closed == []
     with pytest.raises(RenderInterruptedError):
-        list(narrate(script, voicing, take, cache, cancel=stop, release=pool.give,
+        list(narrate(script, voicing, take, cache, cancel=stop, release=give,
                      prelude=["Please interrupt me here.", "And never say this."]))  # fmt: skip
     assert closed == created  # the interrupted engine was closed, not given back
     pool.close()

@@ -117,35 +117,25 @@ class EnginePool:
 
     def __init__(self) -> None:
         self._idle: dict[tuple[str, str | None, int], list[Engine]] = {}
-        self._kinds: dict[int, tuple[str, str | None, int]] = {}
         self._lock = threading.Lock()
 
     def take(self, name: str, voice: str | None, rate: int) -> Engine:
         """An idle engine of this kind, else a new one."""
-        kind = (name, voice, rate)
         with self._lock:
-            idle = self._idle.get(kind)
+            idle = self._idle.get((name, voice, rate))
             if idle:
                 return idle.pop()
-        engine = create_engine(name, voice, rate)
-        with self._lock:
-            self._kinds[id(engine)] = kind
-        return engine
+        return create_engine(name, voice, rate)
 
-    def give(self, engine: Engine) -> None:
-        """Keep ``engine`` for the next :meth:`take` of its kind."""
+    def give(self, engine: Engine, name: str, voice: str | None, rate: int) -> None:
+        """Keep ``engine``, taken as this kind, for the next :meth:`take` of it."""
         with self._lock:
-            kind = self._kinds.get(id(engine))
-            if kind is not None:
-                self._idle.setdefault(kind, []).append(engine)
-                return
-        engine.close()  # not one of ours
+            self._idle.setdefault((name, voice, rate), []).append(engine)
 
     def close(self) -> None:
         """Close every idle engine."""
         with self._lock:
             idle = [engine for engines in self._idle.values() for engine in engines]
             self._idle.clear()
-            self._kinds.clear()
         for engine in idle:
             engine.close()
