@@ -15,6 +15,7 @@ essays' ``audioessay.toml``, else in-process (and Dask is never imported).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -58,7 +59,11 @@ class Executor(Protocol):
         settings: RenderSettings,
         explicit: frozenset[str],
         reporter: Reporter,
-    ) -> Iterator[Outcome]: ...
+        cancel: threading.Event,
+    ) -> Iterator[Outcome]:
+        """Each essay's outcome as it is done. Setting ``cancel`` (Ctrl-C) stops the batch
+        within a fraction of a second with :class:`.RenderInterruptedError`."""
+        ...
 
     def __enter__(self) -> Executor: ...
 
@@ -80,16 +85,20 @@ class InProcess:
         settings: RenderSettings,
         explicit: frozenset[str],
         reporter: Reporter,
+        cancel: threading.Event,
     ) -> Iterator[Outcome]:
         from .freshness import recorded
+        from .interrupt import check
 
         for index, source in enumerate(sources):
+            check(cancel)
             try:
                 episode = recorded(source, settings, explicit)
                 if episode is None:  # the pipeline is imported only when there is work to do
                     from .pipeline import render
 
-                    episode = render(source, settings, explicit, reporter.for_source(source.name))
+                    progress = reporter.for_source(source.name)
+                    episode = render(source, settings, explicit, progress, cancel)
             except AudioEssayError as exc:
                 yield Outcome(index, source, error=exc)
                 continue

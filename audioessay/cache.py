@@ -27,7 +27,7 @@ from typing import NamedTuple, Protocol
 from .dsp import from_pcm16, to_pcm16
 from .engines import Samples, WordMark
 from .errors import OutputError
-from .files import sweep_stale_temporaries, temporary_name
+from .files import closed, opened, sweep_stale_temporaries, temporary_name
 
 FORMAT_VERSION = 5
 """Bump when the stored audio would differ for the same key (trimming, resampling, layout,
@@ -134,13 +134,15 @@ class DirectoryStore:
         final = self.root / name
         final.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale_temporaries(final)
-        tmp = final.parent / temporary_name(final, ".tmp")
+        tmp = opened(final.parent / temporary_name(final, ".tmp"))
         try:
             tmp.write_bytes(data)
             tmp.replace(final)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        finally:
+            closed(tmp)
 
     def delete(self, name: str) -> None:
         (self.root / name).unlink(missing_ok=True)

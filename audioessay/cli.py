@@ -73,8 +73,10 @@ def _errors() -> Iterator[None]:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
-        raise typer.Exit(code=130) from None
+        from .interrupt import EXIT_CODE, announce
+
+        announce()
+        raise typer.Exit(code=EXIT_CODE) from None
 
 
 def _run(func: Callable[[], T]) -> T:
@@ -179,16 +181,17 @@ def render(
         settings.validate()
         sources = _expand(essays)
     from .batch import cluster_address, open_executor
+    from .interrupt import stop_on_signals
 
     done: dict[int, dict[str, Any]] = {}
     failed: dict[int, dict[str, str]] = {}
     with (
         _errors(),
-        _interruptible(),
+        stop_on_signals() as cancel,
         _Reporter(quiet) as reporter,
         open_executor(cluster_address(cluster, sources)) as executor,
     ):
-        for outcome in executor.render(sources, settings, explicit, reporter):
+        for outcome in executor.render(sources, settings, explicit, reporter, cancel):
             episode, source = outcome.episode, outcome.source
             if outcome.error is not None or episode is None:
                 if _state["debug"] and outcome.error is not None:
@@ -392,7 +395,7 @@ def serve(
     typer.echo("Press Ctrl-C to stop.", err=True)
     sys.stdout.flush()
     # uvicorn shuts down gracefully, then re-raises the signal: exit 130 like every command.
-    with _errors(), _interruptible():
+    with _errors():
         run(directory, sock, tuple(allow_host or ()))
 
 
@@ -581,23 +584,6 @@ def voices(
     for v in found:
         table.add_row(v.id, v.name, ", ".join(v.languages))
     Console().print(table)
-
-
-@contextmanager
-def _interruptible() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so both stop the render cleanly with exit code 130."""
-    import signal
-
-    from .errors import RenderInterruptedError
-
-    def stop(signum: int, frame: object) -> None:
-        raise RenderInterruptedError
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class _Reporter:

@@ -38,6 +38,7 @@ from .config import RenderSettings
 from .engines import EnginePool
 from .errors import AudioEssayError, ClusterError, RenderInterruptedError, SettingsError
 from .files import code_version
+from .interrupt import check
 from .model import BatchProgress, Episode
 from .pipeline import Done, Plan, claimed, finish, plan, settle_gain, speak_chapter
 from .work import Work
@@ -60,6 +61,34 @@ def local_workers(address: str) -> int | None:
     if not count.isdigit() or not 1 <= int(count) <= 256:
         raise SettingsError(f"--cluster local:N takes a number of workers from 1 to 256, not {count!r}")
     return int(count)
+
+
+@contextmanager
+def _workers_deaf_to_ctrl_c() -> Iterator[None]:
+    """Start the local cluster's worker processes with SIGINT ignored.
+
+    Ctrl-C in a terminal signals the whole foreground process group: a worker that took it
+    would print its own traceback, or die starting and fail the cluster's start. The client
+    alone answers it, and stops its cluster. An ignored signal survives ``exec`` (a handled
+    one does not), and Python leaves an ignored SIGINT alone, so the workers are spawned
+    through a two-line shell script that ignores it and then runs this Python. (A signal
+    mask would be simpler, but multiprocessing's spawn clears it.)"""
+    import multiprocessing
+    import shlex
+    import sys
+    import tempfile
+    from multiprocessing import spawn
+
+    with tempfile.TemporaryDirectory(prefix="audioessay-cluster-") as folder:
+        python = Path(folder) / "python"
+        python.write_text(f'#!/bin/sh\ntrap "" INT\nexec {shlex.quote(sys.executable)} "$@"\n')
+        python.chmod(0o700)
+        previous = spawn.get_executable()
+        multiprocessing.set_executable(str(python))
+        try:
+            yield
+        finally:
+            multiprocessing.set_executable(str(previous))
 
 
 class DaskExecutor:
@@ -89,10 +118,14 @@ class DaskExecutor:
             logging.getLogger("distributed").setLevel(logging.CRITICAL)
         try:
             if self.workers is not None:
+                self._stack.enter_context(_workers_deaf_to_ctrl_c())  # (for the cluster's life)
+                # Its HTTP server (health and metrics; the dashboard needs bokeh) on a free
+                # loopback port: by default it takes 8787, warns on stderr when another
+                # cluster holds it, and listens on every interface.
                 cluster = self._stack.enter_context(
                     distributed.LocalCluster(
                         n_workers=self.workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, worker_dashboard_address=None,
+                        dashboard_address="127.0.0.1:0", worker_dashboard_address=None,
                         silence_logs=logging.CRITICAL,
                     )
                 )  # fmt: skip
@@ -115,6 +148,7 @@ class DaskExecutor:
         settings: RenderSettings,
         explicit: frozenset[str],
         reporter: Reporter,
+        cancel: threading.Event,
     ) -> Iterator[Outcome]:
         """Plan each essay here, claim its slug, and send its chapters and its finish to the
         cluster; a few essays ahead of what the workers are doing, never the whole archive,
@@ -135,6 +169,7 @@ class DaskExecutor:
             try:
                 while True:
                     while run is None or run.in_flight < run.window():
+                        check(cancel)
                         index = next(waiting, None)
                         if index is None:
                             break
@@ -149,7 +184,7 @@ class DaskExecutor:
                             yield ready
                             continue
                         if run is None:
-                            run = _Run(self._connect(), reporter, len(sources), settled)
+                            run = _Run(self._connect(), reporter, len(sources), settled, cancel)
                         run.add(ready)
                     if run is None or not run.in_flight:
                         return
@@ -206,9 +241,16 @@ class _Run:
     """One batch's tasks on the cluster, essays added as earlier ones finish."""
 
     def __init__(
-        self, client: distributed.Client, reporter: Reporter, essays: int, settled: int
+        self,
+        client: distributed.Client,
+        reporter: Reporter,
+        essays: int,
+        settled: int,
+        cancel: threading.Event,
     ) -> None:
         self.client = client
+        self.cancel_asked = cancel
+        """Set by Ctrl-C: the client stops waiting and cancels the run's tasks."""
         self.reporter = reporter
         self.essays = essays
         """The batch's essays."""
@@ -271,7 +313,7 @@ class _Run:
 
     def next(self) -> Outcome:
         """The next essay done (reporting its chapters meanwhile); its tasks are released."""
-        for future in self.completed:
+        for future in self._finished():
             key = str(future.key)
             if key in self.chapter_of:
                 self.chapter_of.pop(key)
@@ -285,6 +327,17 @@ class _Run:
             self._report(force=True)
             return self._outcome(future, sent.essay)
         raise AssertionError("as_completed ran dry with essays still on the cluster")
+
+    def _finished(self) -> Iterator[distributed.Future[Any]]:
+        """Tasks as they finish, waiting in steps of 100 ms so that Ctrl-C is seen (an
+        exception raised inside distributed's own waits would leave its state half-made)."""
+        while not self.completed.is_empty():
+            check(self.cancel_asked)
+            if self.completed.has_ready():
+                yield next(self.completed)
+            else:
+                with self.completed.thread_condition:
+                    self.completed.thread_condition.wait(timeout=0.1)
 
     def _outcome(self, future: distributed.Future[Any], essay: _Essay) -> Outcome:
         if future.status == "finished":

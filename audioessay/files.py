@@ -14,6 +14,7 @@ import secrets
 import shutil
 import socket
 import tempfile
+import threading
 import tomllib
 import unicodedata
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError, SettingsError
+from .interrupt import on_hard_exit
 
 _MAX_SLUG = 80
 RESERVED_SLUGS = frozenset(["index", "feed", "cover", "audioessay", "podcast"])
@@ -157,6 +159,37 @@ def atomic_directory(final: Path) -> Iterator[Path]:
         yield stage.directory(final)
 
 
+_LIVE: set[Path] = set()
+"""Temporaries being written by this process, removed by the interruption watchdog."""
+_LIVE_LOCK = threading.Lock()
+
+
+def opened(tmp: Path) -> Path:
+    """Count ``tmp`` among this process's temporaries until :func:`closed`."""
+    with _LIVE_LOCK:
+        _LIVE.add(tmp)
+    return tmp
+
+
+def closed(tmp: Path) -> None:
+    """``tmp`` was renamed into place or removed."""
+    with _LIVE_LOCK:
+        _LIVE.discard(tmp)
+
+
+def _remove_live_temporaries() -> None:
+    with _LIVE_LOCK:
+        for tmp in _LIVE:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+        _LIVE.clear()
+
+
+on_hard_exit(_remove_live_temporaries)
+
+
 class Staging:
     """A set of outputs written under temporary names and moved into place together.
 
@@ -173,7 +206,7 @@ class Staging:
     def file(self, final: Path) -> Path:
         """A temporary path that becomes ``final`` on commit."""
         sweep_stale_temporaries(final)
-        tmp = final.parent / temporary_name(final, ".part")
+        tmp = opened(final.parent / temporary_name(final, ".part"))
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self._staged.append((tmp, final))
         return tmp
@@ -181,7 +214,7 @@ class Staging:
     def directory(self, final: Path) -> Path:
         """A temporary folder that takes ``final``'s place on commit."""
         sweep_stale_temporaries(final)
-        tmp = final.parent / temporary_name(final, ".part")
+        tmp = opened(final.parent / temporary_name(final, ".part"))
         tmp.mkdir(mode=0o700)
         self._staged.append((tmp, final))
         return tmp
@@ -208,6 +241,7 @@ class Staging:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 tmp.replace(final)
+            closed(tmp)
         self._staged.clear()
 
     def discard(self) -> None:
@@ -217,6 +251,7 @@ class Staging:
                 shutil.rmtree(tmp, ignore_errors=True)
             else:
                 tmp.unlink(missing_ok=True)
+            closed(tmp)
         self._staged.clear()
 
 

@@ -22,8 +22,9 @@ from .assemble import Block, ChapterLayout, Repair, lay_out_passage
 from .cache import Cache, content_key
 from .config import Pauses, RenderSettings
 from .engines import Samples
-from .errors import AudioEssayError, RenderInterruptedError
+from .errors import AudioEssayError
 from .formats import AudioFormat, Timing
+from .interrupt import check
 from .loudness import LoudnessMeter, calibrated_gain, correction, integrated_loudness
 from .narrate import SAMPLE_RATE, Utterance, Voicing
 from .work import Work
@@ -172,6 +173,7 @@ class Mastering:
     def streams(self, chapter: EncodedChapter) -> Iterator[bytes]:
         """A chapter's encoded block streams, which must still be in the cache."""
         for key in chapter.keys:
+            check(self.cancel)
             stream = self.cache.load_blob("streams", key)
             if stream is None:
                 raise AudioEssayError(
@@ -182,6 +184,5 @@ class Mastering:
     def _audio(self, layout: ChapterLayout | Block) -> Iterator[Samples | int]:
         """The pieces and silences, stopping between two once the render is cancelled."""
         for item in layout.audio(self.cache, self.repair):
-            if self.cancel.is_set():
-                raise RenderInterruptedError
+            check(self.cancel)
             yield item

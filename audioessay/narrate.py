@@ -25,6 +25,7 @@ from .cache import Cache, StoredPiece, content_key
 from .dsp import upsample
 from .engines import Engine, Samples, Speech, WordMark
 from .errors import EngineError, RenderInterruptedError
+from .interrupt import check
 from .model import Section
 from .script import Line, Script
 from .words import written_starts
@@ -210,16 +211,25 @@ def to_episode_rate(speech: Speech) -> Samples:
 class Narrator:
     """Speaks pieces with one engine, verifying and retrying every one."""
 
-    def __init__(self, engine: Engine, rate: int, work: Work | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        rate: int,
+        work: Work | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.engine = engine
         self.rate = rate
         self.work = work or Work()
+        self.cancel = cancel
+        """Once set, no further attempt is made (a closed engine fails at once)."""
 
     def speak_piece(self, text: str) -> Speech:
         """Trimmed 44.1 kHz audio of one piece and its word marks, or :class:`EngineError`
         after :data:`ATTEMPTS` failures."""
         reason = ""
         for attempt in range(1, ATTEMPTS + 1):
+            check(self.cancel)
             try:
                 with self.work.timed("synthesis"):
                     speech = self.engine.synthesize(text)
@@ -367,7 +377,7 @@ def _synthesize(
             engine = engines()
             with lock:
                 created.append(engine)
-            narrator = local.narrator = Narrator(engine, rate, work)
+            narrator = local.narrator = Narrator(engine, rate, work, stop)
         speech = narrator.speak_piece(text)
         return key, cache.store_piece(key, speech.samples, SAMPLE_RATE, speech.words)
 

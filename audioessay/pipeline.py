@@ -55,6 +55,7 @@ from .files import (
 )
 from .formats import FORMATS, AudioFormat, Timing, audio_format
 from .freshness import recorded, request_key
+from .interrupt import check
 from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
 from .model import AudioFile, Chapter, Cue, Episode, Essay, Outputs, Progress, Structure
 from .narrate import (
@@ -101,6 +102,7 @@ def render(
     planned = plan(source, settings, explicit, work)
     if isinstance(planned, Episode):
         return planned
+    check(cancel)
     with claimed(planned) as (out_dir, slug, wanted):
         return finish(planned, out_dir, slug, wanted, progress, cancel, work)
 
@@ -239,6 +241,7 @@ def _render(
         main = mastered[encoding[audios[0].name]]
         chapters, cues, duration = main.placed(audios[0].timing)
 
+        check(run.cancel)
         # Every output is staged under a temporary name, then all are moved into place at
         # once: each audio file (its tags and chapters, then its block streams), the
         # sidecars, the art, then the talking books and the page, which are views of them.
@@ -289,6 +292,7 @@ def _render(
                 sizes = {name: path.stat().st_size for name, path in staged.items()}
                 assert files.html is not None  # planned with the rest
                 stage.write(files.html, episode_page(episode, podcast, sizes))
+                check(run.cancel)  # the last moment to stop: then everything moves into place
             # Last, the record, with every file's size and hash: its presence means the set
             # is whole.
             voiced = (settings.engine, settings.voice, settings.rate)
@@ -580,7 +584,7 @@ class _Run:
         """Speak a piece again whose cached audio turned out to be damaged."""
         engine = self.engine()
         try:
-            speech = Narrator(engine, self.settings.rate, self.work).speak_piece(piece.text)
+            speech = Narrator(engine, self.settings.rate, self.work, self.cancel).speak_piece(piece.text)
         except BaseException:
             engine.close()
             raise

@@ -265,6 +265,38 @@ def test_ctrl_c_cancels_the_runs_tasks_and_leaves_the_cluster_up(
         assert (out / f"{mp3.stem}.episode.json").is_file()
 
 
+def test_ctrl_c_in_a_terminal_stops_a_local_cluster_batch_with_one_line(
+    archive: dict[str, Any],
+) -> None:
+    """A terminal's Ctrl-C signals the whole process group, the local cluster's workers
+    too: at moments from the cluster's start to narration on both workers, the batch says
+    "Interrupted." and nothing else (no worker's traceback, no distributed assertion), exits
+    130, and leaves no process and no temporary file behind."""
+    import random
+
+    seed = random.randrange(10**6)
+    chance = random.Random(seed)
+    root = archive["root"]
+    for trial in range(4):
+        out, cache = root / f"ctrl-c-{trial}", root / f"cache-ctrl-c-{trial}"
+        process = subprocess.Popen(
+            _cli(str(archive["essays"]), "-o", str(out), "--cache-dir", str(cache), "-q",
+                 "--cluster", "local:2"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+            start_new_session=True,  # its own group, as a terminal's foreground job
+        )  # fmt: skip
+        moment = chance.uniform(0.5, 8.0)
+        time.sleep(moment)
+        children = _descendants(process.pid)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        print(f"seed {seed}: Ctrl-C at {moment:.2f} s: {process.returncode}")
+        assert process.returncode == 130, stderr
+        assert stderr == "Interrupted.\n", stderr
+        assert _all_gone(children) == []
+        assert _temporaries(out, cache) == [] if out.exists() else True
+
+
 def test_two_clients_of_one_cluster_and_one_cache_never_mix_their_files(
     archive: dict[str, Any], cluster: Cluster
 ) -> None:

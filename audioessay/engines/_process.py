@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +40,8 @@ class ProcessEngine:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"audioessay-{self.name}-")
         self._count = 0
         self._closed = False
+        self._asking = 0
+        """Requests in flight: a worker busy speaking is killed on close, not waited for."""
         self._lock = threading.Lock()
         """Guards the worker handles: a render's main thread closes engines while narrating
         threads may be restarting them."""
@@ -76,11 +79,12 @@ class ProcessEngine:
     def _stop(self) -> None:
         with self._lock:
             old = self._detach()
-        _shut_down(*old)
+        _shut_down(*old, patience=0)
 
     def _request(self, request: tuple[Any, ...]) -> Any:
         """Send one request; on a dead or hung worker restart it and raise."""
         conn = self._start()
+        self._asking += 1
         try:
             conn.send(request)
             if not conn.poll(PIECE_TIMEOUT + 30):
@@ -92,6 +96,8 @@ class ProcessEngine:
         except EngineError:
             self._stop()
             raise
+        finally:
+            self._asking -= 1
         if status != "ok":
             raise EngineError(f"{self.name}: {payload}")
         return payload
@@ -118,7 +124,7 @@ class ProcessEngine:
         with self._lock:
             self._closed = True
             old = self._detach()
-        _shut_down(*old)
+        _shut_down(*old, patience=0 if self._asking else 1)
         self._tmp.cleanup()
 
 
@@ -130,23 +136,38 @@ def _launch(fd: int, speaker: str, voice: str | None, rate: int) -> subprocess.P
     )}  # fmt: skip
     command = [sys.executable, "-m", "audioessay.engines._worker", str(fd), speaker,
                voice or "", str(rate)]  # fmt: skip
+    # A process group of its own: Ctrl-C in a terminal signals the whole foreground group,
+    # and the render alone decides what stops (a worker killed mid-piece would turn the
+    # interruption into a voice failure). A worker whose render died reads EOF and exits.
     return subprocess.Popen(
         command, pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, process_group=0,
     )  # fmt: skip
 
 
-def _shut_down(conn: Connection | None, process: subprocess.Popen[bytes] | None) -> None:
-    """Ask a worker to stop, and make sure it has."""
+def _shut_down(
+    conn: Connection | None, process: subprocess.Popen[bytes] | None, patience: float = 1
+) -> None:
+    """Ask a worker to stop, and make sure it has: killed, with the child speaking for it,
+    after ``patience`` seconds (at once for a worker busy speaking, whose answer nobody
+    will read)."""
     if conn is not None:
         with contextlib.suppress(OSError, ValueError):  # the worker may be gone already
             conn.send(None)
+        # A narrating thread may be waiting on this socket: shut it down, which wakes that
+        # wait at once (closing it alone would not, and killing the worker would not either
+        # while the child it forked for the piece still holds the other end).
+        with contextlib.suppress(OSError, ValueError), socket.socket(
+            fileno=os.dup(conn.fileno())
+        ) as endpoint:
+            endpoint.shutdown(socket.SHUT_RDWR)
         conn.close()
     if process is not None:
         try:
-            process.wait(timeout=1)
+            process.wait(timeout=patience)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)  # the worker and its piece's child
             process.wait()
 
 
