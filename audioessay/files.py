@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 import tomllib
@@ -22,7 +23,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError, SettingsError
+from .errors import AudioEssayError, OutputError, SettingsError
 from .interrupt import on_hard_exit
 
 _MAX_SLUG = 80
@@ -355,15 +356,54 @@ def project_file(essay: Path) -> Path | None:
     return None
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML settings file as data, or a :class:`SettingsError` naming the file."""
+SETTINGS_LIMIT = 4 * 2**20
+"""The largest settings file or lexicon read (4 MiB): a pronunciation list of 50,000 words
+is about 2 MiB."""
+
+
+def read_regular(path: Path, limit: int, error: type[AudioEssayError] = SettingsError) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them, or ``error``.
+
+    Opened without blocking and checked before reading: a FIFO would wait forever for a
+    writer, ``/dev/zero`` would fill the memory, and a file growing while it is read stops at
+    the limit."""
     noticed(path)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path} cannot be read: {exc}") from exc
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or exc
+        raise error(f"{path} cannot be read: {reason}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise error(f"{path} is not a regular file (a device, pipe or socket); give a file")
+        try:
+            os.set_blocking(fd, True)
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise error(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise error(f"{path} is larger than {limit // 2**20} MiB: too large to read")
+    return data
+
+
+def parse_toml(data: bytes, where: str) -> dict[str, Any]:
+    """TOML text as data, or a :class:`SettingsError` naming ``where``."""
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{where} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path} is not valid TOML: {exc}") from exc
+        raise SettingsError(f"{where} is not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib nests a Python call per level: [[[[…]]]] runs out of stack
+        raise SettingsError(f"{where} nests its tables or lists too deeply to read") from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML settings file as data, or a :class:`SettingsError` naming the file."""
+    return parse_toml(read_regular(path, SETTINGS_LIMIT), str(path))
 
 
 def write_atomic(final: Path, data: bytes | str) -> None:

@@ -53,7 +53,7 @@ from .files import (
     staging,
     watching,
 )
-from .formats import FORMATS, AudioFormat, Timing, audio_format
+from .formats import FORMATS, AudioFormat, Timing, audio_format, check_chapter_limits
 from .freshness import recorded, request_key
 from .interrupt import check
 from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
@@ -75,7 +75,7 @@ from .project import Project, build_lexicon, find_project
 from .record import Inputs, claim_slug, stable_identity, unchanged, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
-from .tags import check_chapter_limits, read_cover
+from .tags import read_cover
 from .transcript import format_json_chapters, format_json_transcript, format_srt, format_vtt
 from .work import Work
 
@@ -146,7 +146,6 @@ def plan(
         voicing = _voicing(settings)
         cover = settings.cover or essay.metadata.image
         art = read_cover(cover) if cover is not None else None
-        check_chapter_limits(len(essay.sections))
     voiced = (voicing.identity, voicing.voice, voicing.rate)
     request = request_key(source, given, explicit, voiced)
     return Plan(essay, settings, script, voicing, art, request, tuple(reads.items()))
@@ -525,6 +524,7 @@ def prepare(
     essay, project = read_essay(source, settings)
     settings = settings.with_essay(project.settings, explicit)
     settings = settings.with_essay(essay.settings, explicit).validate()
+    check_chapter_limits(len(essay.sections), settings.formats)  # before the script is built
     if essay.settings.language is None and project.settings.language:
         essay = replace(essay, metadata=replace(essay.metadata, language=project.settings.language))
     if settings.voice is None and "voice" not in explicit:

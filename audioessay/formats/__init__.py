@@ -18,13 +18,14 @@ class with the same members, registered in :data:`FORMATS`; nothing in the pipel
 
 from __future__ import annotations
 
-from ..errors import SettingsError
+from ..errors import OutputError, SettingsError
 from .base import AudioFormat, Timing
 from .mp3 import Mp3
 from .mp4 import M4a, M4b
 from .opus import Opus
 
-__all__ = ["FORMATS", "AudioFormat", "Timing", "audio_format"]
+__all__ = ["FORMATS", "AudioFormat", "Timing", "audio_format", "check_chapter_limits"]
+
 
 def audio_format(name: str) -> AudioFormat:
     """The registered format called ``name``."""
@@ -38,3 +39,16 @@ def audio_format(name: str) -> AudioFormat:
 
 FORMATS: dict[str, AudioFormat] = {f.name: f for f in (Mp3(), Opus(), M4a(), M4b())}
 """Every audio format, by name."""
+
+
+def check_chapter_limits(count: int, formats: tuple[str, ...]) -> None:
+    """Refuse, right after parsing, an essay with more chapters than a format asked for can
+    list (the MP3 is always made): before its script is built, let alone spoken."""
+    for name in ("mp3", *formats):
+        audio = FORMATS.get(name)
+        if audio is not None and count > audio.max_chapters:
+            other = "" if name == "mp3" else f", or leave out {name}"
+            raise OutputError(
+                f"{count:,} chapters is more than {audio.label} can list "
+                f"({audio.max_chapters:,}); merge some headings or split the essay{other}"
+            )

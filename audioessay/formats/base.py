@@ -51,6 +51,8 @@ class AudioFormat(Protocol):
     headroom_db: ClassVar[float]
     """How much further below the true-peak setting this codec's input is limited, for the
     overshoot its quantisation adds beyond MP3's (which the setting's margin already holds)."""
+    max_chapters: ClassVar[int]
+    """The most chapters the container can list so that players read every one back."""
 
     @property
     def timing(self) -> Timing:

@@ -20,6 +20,7 @@ from ..encode import (
     encode_stream,
     encoder_identity,
 )
+from ..tags import MAX_CHAPTERS
 from .base import Timing
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class Mp3:
     timing: ClassVar[Timing] = Timing(SAMPLES_PER_FRAME, ENCODER_DELAY, SAMPLES_PER_FRAME)
     gain_db: ClassVar[float] = ENCODER_GAIN_DB
     headroom_db: ClassVar[float] = 0.0
+    max_chapters: ClassVar[int] = MAX_CHAPTERS
+    """Two levels of ID3 tables of contents of 255 entries each."""
 
     @staticmethod
     def bitrate(settings: RenderSettings) -> int:

@@ -10,14 +10,26 @@ the ``covr`` cover and the audiobook media kind (``stik`` 2) are written by muta
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from ..tags import MAX_CHAPTERS
 from ._av import AvFormat, Codec, mux
 
 if TYPE_CHECKING:
     from ..config import RenderSettings
     from ..model import Chapter, Metadata
+
+
+NERO_CHAPTERS = 255
+NERO_TITLE_BYTES = 255
+
+
+def cut_utf8(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` bytes of UTF-8, cut between two characters."""
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
 class M4a(AvFormat):
@@ -31,6 +43,9 @@ class M4a(AvFormat):
     label: ClassVar[str] = "AAC audio (M4A)"
     gain_db: ClassVar[float] = 0.0
     headroom_db: ClassVar[float] = 0.5
+    max_chapters: ClassVar[int] = MAX_CHAPTERS
+    """As many as the MP3 lists: the QuickTime chapter track has no limit of its own. (Nero's
+    ``chpl`` counts its chapters in one byte: past 255 it is left out, see :meth:`write`.)"""
     """FFmpeg's AAC encoder with its fast coder peaked at -1.8 dBTP on the reference essay at
     the MP3's ceiling (its default two-loop coder, on blocks encoded apart: +0.9); 0.5 dB
     lower keeps a margin like the MP3's (-2.1 to -2.3 dBTP on eight documents)."""
@@ -58,7 +73,13 @@ class M4a(AvFormat):
         from ..tags import language_code
 
         language = language_code(metadata.language)
-        mux(path, "ipod", self.codec, streams, chapters, {"movflags": "+faststart"}, language)
+        # Nero's chpl counts chapters in one byte and holds a title in at most 255 bytes
+        # (FFmpeg cuts a longer one mid-character, which mutagen then refuses to read):
+        # titles are cut at a character, and past 255 chapters only the QuickTime chapter
+        # track is written, which Apple's players, FFmpeg and mutagen read.
+        flags = "+faststart" if len(chapters) <= NERO_CHAPTERS else "+faststart+disable_chpl"
+        titled = [replace(c, title=cut_utf8(c.title, NERO_TITLE_BYTES)) for c in chapters]
+        mux(path, "ipod", self.codec, streams, titled, {"movflags": flags}, language)
         audio = MP4(path)
         tags = audio.tags
         assert tags is not None

@@ -35,6 +35,9 @@ class Opus(AvFormat):
     headroom_db: ClassVar[float] = 1.5
     """Limited at the MP3's ceiling (-2 dBTP), its decoded true peak reached -1.1 dBTP on the
     reference essay (pyttsx3), where the MP3's is -2.3; limited 1.5 dB lower it is -2.2."""
+    max_chapters: ClassVar[int] = 999
+    """FFmpeg, and the players built on it, read ``CHAPTERnnn`` with three digits: a 1000th
+    chapter's comment would be ignored."""
     codec: ClassVar[Codec] = Codec("libopus", 48000, "flt", (("application", "audio"),))
 
     @staticmethod

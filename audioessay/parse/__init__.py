@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -162,14 +163,54 @@ def _formats(values: dict[str, Any], where: str) -> tuple[str, ...] | None:
     return tuple(v.strip().lower() for v in value if v.strip())
 
 
-def _headings_pattern(text: str | None) -> re.Pattern[str] | None:
+class HeadingPattern:
+    """The user's heading pattern (``--headings``, ``headings =`` in ``audioessay.toml`` or
+    front matter), matched with a time limit.
+
+    A folder's settings come from whoever made the folder, and a pattern such as
+    ``^(a+)+$`` takes exponential time on some lines with Python's ``re``, which cannot be
+    stopped. The ``regex`` module (the same syntax; Apache-2.0) takes a timeout per match:
+    the whole document gets :data:`PATTERN_SECONDS`, and a pattern that needs longer is
+    refused with a message, never left to run."""
+
+    def __init__(self, text: str) -> None:
+        import regex
+
+        if len(text) > PATTERN_LENGTH:
+            raise ParseError(f"the headings pattern is longer than {PATTERN_LENGTH} characters")
+        try:
+            self.pattern = regex.compile(text)
+        except (regex.error, RecursionError, OverflowError) as exc:
+            raise ParseError(
+                f"the headings pattern {text!r} is not a regular expression: {exc}"
+            ) from None
+        self.text = text
+        self._left = PATTERN_SECONDS
+
+    def matches(self, line: str) -> bool:
+        """Whether the whole ``line`` matches."""
+        started = time.monotonic()
+        try:
+            found = self.pattern.fullmatch(line, timeout=max(0.001, self._left)) is not None
+        except TimeoutError:
+            raise ParseError(
+                f"the headings pattern {self.text!r} takes too long on this document (over "
+                f"{PATTERN_SECONDS:g} s, at the line {line[:60]!r}); simplify it: nested "
+                "repeats such as (a+)+ take exponential time"
+            ) from None
+        self._left -= time.monotonic() - started
+        return found
+
+
+PATTERN_LENGTH = 1000
+PATTERN_SECONDS = 2.0
+"""Time the headings pattern may take over a whole document: a sane one needs milliseconds
+for a book."""
+
+
+def _headings_pattern(text: str | None) -> HeadingPattern | None:
     """The user's heading pattern, compiled, or a :class:`ParseError` saying what is wrong."""
-    if text is None:
-        return None
-    try:
-        return re.compile(text)
-    except re.error as exc:
-        raise ParseError(f"the headings pattern {text!r} is not a regular expression: {exc}") from exc
+    return HeadingPattern(text) if text is not None else None
 
 
 def _skip_list(values: dict[str, Any]) -> tuple[str, ...]:

@@ -20,10 +20,12 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from ..files import noticed
+from ..files import read_regular
 
 log = logging.getLogger(__name__)
 
+ESSAY_LIMIT = 64 * 2**20
+"""The largest essay read (64 MiB): the longest novels are under 5 MiB of text."""
 _BOMS = (  # longest first: a UTF-32-LE mark starts with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -44,16 +46,9 @@ with a stray byte: text has next to none, UTF-16 without its mark has one in eve
 
 def read_text(path: Path) -> str:
     """Return the file's text with newlines normalised, or raise :class:`InputError`."""
-    noticed(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path} is a directory; give an essay file (.md or .txt)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    text = decode(data, str(path))
+    text = decode(read_regular(path, ESSAY_LIMIT, InputError), str(path))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(f"{path} is empty: there is nothing to narrate")

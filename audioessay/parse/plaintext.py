@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ..model import Omission
 from ._build import RawSection, SubHeading
@@ -126,8 +127,14 @@ class PlainText:
     """Footnotes, read last under a spoken "Notes"."""
 
 
+class HeadingMatcher(Protocol):
+    """The user's heading pattern (:class:`audioessay.parse.HeadingPattern`)."""
+
+    def matches(self, line: str) -> bool: ...
+
+
 def parse_plain_text(
-    text: str, book_title: str | None = None, headings: re.Pattern[str] | None = None
+    text: str, book_title: str | None = None, headings: HeadingMatcher | None = None
 ) -> PlainText:
     """Split plain text into sections; text before the first heading has no title.
 
@@ -139,7 +146,7 @@ def parse_plain_text(
     units = _set_aside_notes(units, result)
     if headings is not None:
         for unit in units:
-            if unit.single_line and headings.fullmatch(unit.text):
+            if unit.single_line and headings.matches(unit.text):
                 unit.heading = "your pattern"
                 result.decisions.append((unit.text, "heading: matches the headings pattern"))
     else:

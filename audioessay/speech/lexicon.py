@@ -27,7 +27,6 @@ converted for eSpeak NG through the table below, and a symbol it lacks is an err
 from __future__ import annotations
 
 import re
-import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SettingsError
-from ..files import noticed
+from ..files import SETTINGS_LIMIT, parse_toml, read_regular
 from ._protect import Protected
 
 CASES = ("auto", "sensitive", "insensitive")
@@ -173,16 +172,11 @@ def _matcher(entries: tuple[Entry, ...]) -> tuple[re.Pattern[str], dict[str, lis
 
 def load_lexicon(path: Path) -> Lexicon:
     """Read a TOML or PLS lexicon; every problem is one :class:`SettingsError` naming the file."""
-    noticed(path)
+    data = read_regular(path, SETTINGS_LIMIT)
+    pls = path.suffix.lower() in (".pls", ".xml") or data.lstrip().startswith(b"<")
+    table = None if pls else parse_toml(data, f"lexicon {path}")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SettingsError(f"lexicon {path} cannot be read: {exc.strerror or exc}") from exc
-    try:
-        if path.suffix.lower() in (".pls", ".xml") or data.lstrip().startswith(b"<"):
-            entries = list(_from_pls(data))
-        else:
-            entries = list(_from_toml(tomllib.loads(data.decode("utf-8"))))
+        entries = list(_from_pls(data) if table is None else _from_toml(table))
     except (ValueError, ET.ParseError, UnicodeDecodeError) as exc:
         raise SettingsError(f"lexicon {path}: {exc}") from exc
     return Lexicon(tuple(entries), (str(path),))
