@@ -9,7 +9,8 @@ the shared cache. Both give the same bytes: a cluster's essay is finished by the
 :func:`.pipeline.finish` a local render ends with.
 
 Which executor: ``--cluster``, else ``$AUDIOESSAY_CLUSTER``, else ``[cluster] address`` in the
-essays' ``audioessay.toml``, else in-process (and Dask is never imported).
+user's own ``config.toml`` (never a folder's settings), else in-process (and Dask is never
+imported).
 """
 
 from __future__ import annotations
@@ -105,28 +106,22 @@ class InProcess:
             yield Outcome(index, source, episode)
 
 
-def cluster_address(given: str | None, sources: Sequence[Path]) -> str | None:
-    """The cluster to render on: the flag, else the environment, else the essays' folder's
-    ``audioessay.toml`` (``[cluster] address``); None for in-process."""
+def cluster_address(given: str | None) -> str | None:
+    """The cluster to render on: the flag, else the environment, else ``[cluster] address``
+    in the user's own ``config.toml``; None for in-process. Never a folder's
+    ``audioessay.toml``: essays from someone else must not choose where they are sent (and
+    with them, through Dask's pickles, code to run here)."""
     if given:
         return given
     if os.environ.get(CLUSTER_ENV):
         return os.environ[CLUSTER_ENV]
-    from .config import cluster_setting
-    from .files import project_file, read_toml
+    from .config import USER_CONFIG, cluster_setting, config_dir
+    from .files import read_toml
 
-    named: dict[Path, str] = {}
-    for source in {source.resolve().parent: source for source in sources}.values():
-        path = project_file(source)  # (once a folder; the parsers are not imported)
-        if path is None:
-            continue
-        address = cluster_setting(read_toml(path).get("cluster", {}), path)
-        if address:
-            named[path] = address
-    if len(set(named.values())) > 1:
-        files = ", ".join(sorted(str(path) for path in named))
-        raise SettingsError(f"the essays' settings name different clusters ({files}): give --cluster")
-    return next(iter(named.values()), None)
+    path = config_dir() / USER_CONFIG
+    if not path.is_file():
+        return None
+    return cluster_setting(read_toml(path).get("cluster", {}), path)
 
 
 def open_executor(address: str | None) -> AbstractContextManager[Executor]:

@@ -56,10 +56,13 @@ def _main(
 ) -> None:
     """Turn written essays into chaptered podcast episodes, fully offline."""
     _state["debug"] = debug
+    # Warnings read like errors do ("Warning: …"); --debug shows where each came from.
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format="%(levelname)s %(name)s: %(message)s" if debug else "%(levelname)s: %(message)s",
     )
+    logging.addLevelName(logging.WARNING, "Warning")
+    logging.addLevelName(logging.ERROR, "Error")
 
 
 @contextmanager
@@ -156,8 +159,8 @@ def render(
         str | None,
         typer.Option(
             help="Render on a Dask cluster: tcp://HOST:PORT of its scheduler, or local[:N] to "
-            "start N workers here (default: $AUDIOESSAY_CLUSTER, else audioessay.toml's "
-            "[cluster] address, else in this process). Needs audioessay[cluster]."
+            "start N workers here (default: $AUDIOESSAY_CLUSTER, else your config.toml's "
+            "cluster address, else in this process). Needs the cluster extra."
         ),
     ] = None,
 ) -> None:
@@ -189,7 +192,7 @@ def render(
         _errors(),
         stop_on_signals() as cancel,
         _Reporter(quiet) as reporter,
-        open_executor(cluster_address(cluster, sources)) as executor,
+        open_executor(cluster_address(cluster)) as executor,
     ):
         for outcome in executor.render(sources, settings, explicit, reporter, cancel):
             episode, source = outcome.episode, outcome.source
@@ -377,6 +380,13 @@ def serve(
             help="Another host name requests may use (e.g. behind a proxy); repeatable.",
         ),
     ] = None,
+    behind_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-proxy",
+            help="Believe X-Forwarded-Proto and -For from a reverse proxy on this machine.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the folder over HTTP: feed, episodes, transcripts and pages, with byte ranges."""
     from .serve import bind, is_local, run, url_of
@@ -396,7 +406,7 @@ def serve(
     sys.stdout.flush()
     # uvicorn shuts down gracefully, then re-raises the signal: exit 130 like every command.
     with _errors():
-        run(directory, sock, tuple(allow_host or ()))
+        run(directory, sock, tuple(allow_host or ()), behind_proxy)
 
 
 def _fail(message: str) -> None:

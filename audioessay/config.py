@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -136,6 +137,18 @@ class RenderSettings:
 
 
 _PAUSE_FLAGS = {f"{name}_pause": name for name in ("sentence", "clause", "paragraph", "title", "chapter")}
+
+
+USER_CONFIG = "config.toml"
+"""The user's own settings file in :func:`config_dir`: where a cluster may be named."""
+
+
+def config_dir() -> Path:
+    """The user's audioessay configuration folder (``AUDIOESSAY_CONFIG_DIR`` overrides it)."""
+    import platformdirs
+
+    override = os.environ.get("AUDIOESSAY_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir("audioessay"))
 
 
 def cluster_setting(table: object, path: Path) -> str | None:

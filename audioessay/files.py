@@ -98,15 +98,17 @@ LOCK_FILE = ".audioessay.lock"
 
 
 @contextlib.contextmanager
-def locked(directory: Path) -> Iterator[None]:
-    """Hold the folder's publishing lock (blocks while another process holds it)."""
+def locked(directory: Path, shared: bool = False) -> Iterator[None]:
+    """Hold the folder's publishing lock (blocks while another process holds it). Writers
+    hold it alone; ``shared`` is for readers (``serve`` taking a snapshot), who may read
+    together but never while a render moves files into place and writes their record."""
     path = directory / LOCK_FILE
     try:
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise OutputError(f"cannot lock {directory} for publishing: {exc.strerror or exc}") from exc
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
     finally:
         os.close(handle)  # closing releases the lock
@@ -246,12 +248,16 @@ class Staging:
         self._staged.clear()
 
     def discard(self) -> None:
-        """Remove whatever is still staged."""
+        """Remove whatever is still staged, as far as the folder allows: called while a
+        failure is on its way up (a folder made read-only meanwhile, a full disk), it must
+        never replace that failure with its own. What it cannot remove, the next render of
+        the folder sweeps (:func:`sweep_stale_temporaries`)."""
         for tmp, _ in self._staged:
             if tmp.is_dir():
                 shutil.rmtree(tmp, ignore_errors=True)
             else:
-                tmp.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
             closed(tmp)
         self._staged.clear()
 
@@ -399,6 +405,24 @@ def parse_toml(data: bytes, where: str) -> dict[str, Any]:
         raise SettingsError(f"{where} is not valid TOML: {exc}") from exc
     except RecursionError:  # tomllib nests a Python call per level: [[[[…]]]] runs out of stack
         raise SettingsError(f"{where} nests its tables or lists too deeply to read") from None
+
+
+def essays_root(essay: Path) -> Path:
+    """The folder an essay's own settings may reach into: the folder of its
+    ``audioessay.toml``, else its own folder.
+
+    Essays arrive as folders from other people (a shared drive, a repository, a download),
+    so what their settings and front matter name, a lexicon whose words are spoken into the
+    episode or art that is published beside it, must lie inside that folder: never
+    ``~/.ssh``, ``/etc`` or ``../private``. Paths given on the command line are the user's
+    own, and are not held to it."""
+    found = project_file(essay)
+    return (found.parent if found is not None else essay.parent).resolve()
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, every link followed, lies in ``root`` or below it."""
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from .files import (
     check_writable,
     code_version,
     episode_slug,
+    locked,
     prepare_output_dir,
     staging,
     watching,
@@ -72,6 +73,7 @@ from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
 from .project import Project, build_lexicon, find_project
+from .publish import republished
 from .record import Inputs, claim_slug, stable_identity, unchanged, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
@@ -244,58 +246,62 @@ def _render(
         # Every output is staged under a temporary name, then all are moved into place at
         # once: each audio file (its tags and chapters, then its block streams), the
         # sidecars, the art, then the talking books and the page, which are views of them.
-        with work.timed("write"):
-            with staging() as stage:
-                staged: dict[str, Path] = {}
-                for audio, audio_file in zip(audios, files.audio, strict=True):
-                    own = mastered[encoding[audio.name]]
-                    own_chapters, _, own_duration = own.placed(audio.timing)
-                    staged[audio.name] = stage.file(audio_file.path)
-                    audio.write(
-                        staged[audio.name], tagged, own_chapters, own_duration,
-                        description, art, own.streams(),
-                    )  # fmt: skip
-                stage.write(
-                    files.chapters, format_json_chapters(chapters, essay.metadata, files.mp3.name)
-                )
-                stage.write(files.vtt, format_vtt(cues))
-                stage.write(files.srt, format_srt(cues))
-                assert files.transcript is not None  # planned with the rest
-                stage.write(files.transcript, format_json_transcript(cues))
-                image = None
-                if art is not None:
-                    image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
-                    stage.write(image, art[0])
-                episode = Episode(
-                    source=source,
-                    metadata=essay.metadata,
-                    slug=slug,
-                    duration=duration,
-                    chapters=tuple(chapters),
-                    cues=tuple(cues),
-                    files=files,
-                    guid=guid,
-                    published=published,
-                    description=description,
-                    image=image,
-                )
-                # Talking books, when asked for: the same cues time their text.
-                narrator = f"{settings.engine} (synthetic voice)"
-                for book in BOOKS:
-                    if book in settings.formats:  # (imported only when asked for)
-                        module = import_module(f".books.{book}", __package__)
-                        write = getattr(module, f"write_{book}")
-                        write(episode, narrator, stage, staged["mp3"], settings.sync)
-                # The page (the HTML transcript), which offers every file for download.
-                write_assets(out_dir)
-                sizes = {name: path.stat().st_size for name, path in staged.items()}
-                assert files.html is not None  # planned with the rest
-                stage.write(files.html, episode_page(episode, podcast, sizes))
-                check(run.cancel)  # the last moment to stop: then everything moves into place
-            # Last, the record, with every file's size and hash: its presence means the set
-            # is whole.
+        with work.timed("write"), staging() as stage:
+            staged: dict[str, Path] = {}
+            for audio, audio_file in zip(audios, files.audio, strict=True):
+                own = mastered[encoding[audio.name]]
+                own_chapters, _, own_duration = own.placed(audio.timing)
+                staged[audio.name] = stage.file(audio_file.path)
+                audio.write(
+                    staged[audio.name], tagged, own_chapters, own_duration,
+                    description, art, own.streams(),
+                )  # fmt: skip
+            stage.write(
+                files.chapters, format_json_chapters(chapters, essay.metadata, files.mp3.name)
+            )
+            stage.write(files.vtt, format_vtt(cues))
+            stage.write(files.srt, format_srt(cues))
+            assert files.transcript is not None  # planned with the rest
+            stage.write(files.transcript, format_json_transcript(cues))
+            image = None
+            if art is not None:
+                image = out_dir / f"{slug}.cover.{'png' if art[1] == 'image/png' else 'jpg'}"
+                stage.write(image, art[0])
+            episode = Episode(
+                source=source,
+                metadata=essay.metadata,
+                slug=slug,
+                duration=duration,
+                chapters=tuple(chapters),
+                cues=tuple(cues),
+                files=files,
+                guid=guid,
+                published=published,
+                description=description,
+                image=image,
+            )
+            # Talking books, when asked for: the same cues time their text.
+            narrator = f"{settings.engine} (synthetic voice)"
+            for book in BOOKS:
+                if book in settings.formats:  # (imported only when asked for)
+                    module = import_module(f".books.{book}", __package__)
+                    write = getattr(module, f"write_{book}")
+                    write(episode, narrator, stage, staged["mp3"], settings.sync)
+            # The page (the HTML transcript), which offers every file for download.
+            write_assets(out_dir)
+            sizes = {name: path.stat().st_size for name, path in staged.items()}
+            assert files.html is not None  # planned with the rest
+            stage.write(files.html, episode_page(episode, podcast, sizes))
+            check(run.cancel)  # the last moment to stop: then everything moves into place
             voiced = (settings.engine, settings.voice, settings.rate)
-            write_record(episode, Inputs(inputs, planned.request, tuple(reads.items()), voiced))
+            # Feed builds and servers see the folder before or after; a static feed.xml
+            # never lists the new files with the old sizes (:func:`.publish.republished`).
+            with locked(out_dir), republished(out_dir, slug):
+                stage.commit()
+                # Last, the record, with every file's size and hash: its presence
+                # means the set is whole.
+                record = Inputs(inputs, planned.request, tuple(reads.items()), voiced)
+                write_record(episode, record)
     loudness = round(main.master.loudness(main.encoded), 2)
     return replace(episode, work={**work.summary(), "loudness_lufs": loudness})
 

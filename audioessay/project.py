@@ -4,19 +4,20 @@ Precedence, lowest first: built-in defaults, the user-wide lexicon, the nearest
 ``audioessay.toml`` (in the essay's folder or a parent), the essay's front matter, flags.
 
 ``audioessay.toml`` takes the same keys as front matter (``engine``, ``voice``, ``rate``,
-``language``, ``lexicon``, ``skip_citations``, ``formats``, ``sync``) plus a ``[words]`` table of lexicon entries and a ``[cluster]`` table whose
-``address`` is the Dask scheduler a batch renders on (:mod:`audioessay.batch`).
+``language``, ``lexicon``, ``skip_citations``, ``formats``, ``sync``) plus a ``[words]`` table
+of lexicon entries. It changes how the folder's essays are read and nothing else: a
+``[cluster]`` table there is ignored with a warning, since a folder from someone else must not
+choose where its essays (and this machine's code) are sent. The cluster comes from the command
+line, ``$AUDIOESSAY_CLUSTER`` or the user's own ``config.toml`` (:mod:`audioessay.batch`).
 """
 
 from __future__ import annotations
 
-import os
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
-from .config import cluster_setting
+from .config import USER_CONFIG, config_dir
 from .errors import SettingsError
 from .files import noticed, project_file, read_toml
 from .model import EssaySettings
@@ -26,10 +27,7 @@ from .speech.lexicon import Lexicon, lexicon_from_table, load_lexicon
 USER_LEXICON = "lexicon.toml"
 
 
-def config_dir() -> Path:
-    """The user's audioessay configuration folder (``AUDIOESSAY_CONFIG_DIR`` overrides it)."""
-    override = os.environ.get("AUDIOESSAY_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir("audioessay"))
+log = logging.getLogger(__name__)
 
 
 def user_lexicon() -> Path | None:
@@ -46,8 +44,6 @@ class Project:
     path: Path | None = None
     settings: EssaySettings = field(default_factory=EssaySettings)
     words: Lexicon = field(default_factory=Lexicon)
-    cluster: str | None = None
-    """``[cluster] address``: the Dask scheduler a batch of the folder's essays renders on."""
 
 
 def find_project(essay: Path) -> Project:
@@ -62,14 +58,18 @@ def load_project(path: Path) -> Project:
     words = data.pop("words", {})
     if not isinstance(words, dict):
         raise SettingsError(f"{path}: [words] must be a table of word = respelling")
-    address = cluster_setting(data.pop("cluster", {}), path)
+    if data.pop("cluster", None) is not None:
+        log.warning(
+            "%s: [cluster] is ignored: a folder's settings cannot choose where its essays are "
+            "sent (give --cluster, or set it in %s)", path, config_dir() / USER_CONFIG,
+        )  # fmt: skip
     known = {"engine", "voice", "rate", "language", "lexicon", "skip_citations", "headings", "skip",
              "formats", "sync"}
     unknown = set(data) - known
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
     settings = essay_settings(data, path.parent, str(path))
-    return Project(path, settings, lexicon_from_table(words, str(path)), address)
+    return Project(path, settings, lexicon_from_table(words, str(path)))
 
 
 def build_lexicon(files: tuple[Path, ...], project: Project) -> Lexicon:

@@ -11,20 +11,21 @@ a complete ``feed.xml`` (it is replaced atomically).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .cover import check_art, ensure_cover
-from .errors import SettingsError
+from .errors import AudioEssayError, SettingsError
 from .feed import FEED_FILE, build_feed, file_url
 from .files import locked, prepare_output_dir, write_atomic
 from .model import Episode
 from .pages import INDEX_FILE, audio_sizes, episode_page, index_page, write_assets
 from .podcast import SETTINGS_FILE, Podcast, check_url, load_podcast, missing_base_url
-from .record import load_records
+from .record import load_records, record_path
 
 COVER_FILE = "cover.png"
 
@@ -114,6 +115,43 @@ def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publ
         created_settings=snap.created_settings,
         warnings=warnings,
     )
+
+
+@contextlib.contextmanager
+def republished(directory: Path, slug: str) -> Iterator[None]:
+    """Around the moves that replace a published episode's files: its ``feed.xml`` entry and
+    its line on ``index.html`` go first and come back after, so a copy of the folder taken at
+    any moment (a static host synced mid-render, a render killed with ``kill -9``) never
+    offers the new files under the old length and SHA-384. The caller holds the folder's
+    lock. Only a folder that publishes a feed, and only an episode already in it, costs the
+    two rebuilds; a new episode joins the feed at the next feed build, as before."""
+    feed = directory / FEED_FILE
+    if not feed.is_file() or not record_path(directory, slug).is_file():
+        yield
+        return
+    _rewrite_feed(directory, leaving_out=slug)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(AudioEssayError, OSError):  # never hide why it failed
+            _rewrite_feed(directory)  # (an episode whose files are mixed is skipped)
+        raise
+    _rewrite_feed(directory)
+
+
+def _rewrite_feed(directory: Path, leaving_out: str | None = None) -> None:
+    """``feed.xml`` and ``index.html`` again from the records, as the last feed build made
+    them (its settings and base URL), without ``leaving_out``."""
+    snap = snapshot(directory, {}, create=False)
+    if not snap.podcast.base_url:
+        return
+    if leaving_out is not None:
+        kept = [(e, size) for e, size in zip(snap.episodes, snap.sizes, strict=True)
+                if e.slug != leaving_out]  # fmt: skip
+        snap = replace(snap, episodes=[e for e, _ in kept], sizes=[size for _, size in kept])
+    base_url = check_url(snap.podcast.base_url, "base URL")
+    write_atomic(directory / FEED_FILE, snap.feed(base_url))
+    write_atomic(directory / INDEX_FILE, snap.index(base_url))
 
 
 def _check_art(snap: Snapshot) -> list[str]:

@@ -36,9 +36,16 @@ RECORD_VERSION = 2
 UNCHECKED = frozenset(["html"])
 """Outputs that feed builds rewrite after the render (the page), so no hash can hold them."""
 CLAIM_SUFFIX = ".claim"
-SOURCES = ".audioessay-sources"
-"""A hidden folder beside the episodes: for each essay rendered there, the slug of its episode,
-so a re-render can find its record before parsing the essay (which gives the slug)."""
+PRIVATE = ".audioessay"
+"""The folder's private part, never served and never to be synced: what a render knows that
+names this machine (where each essay is, every file it read), kept out of the published
+records, which a static host would publish."""
+SOURCES = f"{PRIVATE}/sources"
+"""For each essay rendered there, the slug of its episode, so a re-render can find its record
+before parsing the essay (which gives the slug)."""
+LOCAL_SUFFIX = ".local.json"
+LOCAL_FIELDS = ("source", "reads")
+"""The record's fields that name this machine's files: kept in :data:`PRIVATE`."""
 EPISODE_NAMESPACE = uuid.UUID("5d0c8a4e-6b1f-5c39-9a57-6f1d2e0b7c11")
 """Namespace of derived episode GUIDs (our own; any fixed UUID would do, it must never change)."""
 
@@ -46,6 +53,12 @@ EPISODE_NAMESPACE = uuid.UUID("5d0c8a4e-6b1f-5c39-9a57-6f1d2e0b7c11")
 def record_path(directory: Path, slug: str) -> Path:
     """Where the record of episode ``slug`` lives."""
     return directory / f"{slug}{RECORD_SUFFIX}"
+
+
+def local_path(record: Path) -> Path:
+    """Where the private part of the record at ``record`` lives."""
+    slug = record.name.removesuffix(RECORD_SUFFIX)
+    return record.parent / PRIVATE / f"{slug}{LOCAL_SUFFIX}"
 
 
 def stable_identity(
@@ -194,7 +207,15 @@ def _owned_by_record(directory: Path, slug: str, me: str, title: str) -> bool:
 
 def _previous(path: Path) -> dict[str, Any]:
     """An earlier record's (or claim's) fields, or nothing when there is none or it cannot be
-    read."""
+    read. A record's private fields (:data:`LOCAL_FIELDS`) are read from its private part."""
+    data = _json_file(path)
+    if data and path.name.endswith(RECORD_SUFFIX):
+        local = _json_file(local_path(path))
+        data.update((name, local[name]) for name in LOCAL_FIELDS if name in local)
+    return data
+
+
+def _json_file(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -262,12 +283,16 @@ def write_record(episode: Episode, inputs: Inputs | None = None) -> Path:
         if kind not in UNCHECKED and file.is_file()
         for facts in [FileFacts.of(file)]
     }
+    local = {name: data.pop(name) for name in LOCAL_FIELDS if name in data}
+    private = local_path(path)
+    private.parent.mkdir(exist_ok=True)
+    write_atomic(private, json.dumps(local, ensure_ascii=False, indent=1) + "\n")
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     if isinstance(earlier, dict):
         _remove_superseded(directory, {str(n) for n in earlier.values()}, data["files"].values())
     if inputs is not None and inputs.request:
         pointer = _source_pointer(directory, episode.source)
-        pointer.parent.mkdir(exist_ok=True)
+        pointer.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(pointer, episode.slug + "\n")
     return path
 
@@ -424,6 +449,8 @@ def read_record(path: Path) -> Episode:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise _unreadable(path, exc) from exc
+    if isinstance(data, dict) and "source" not in data:
+        data["source"] = _json_file(local_path(path)).get("source")
     return _episode(data, path)
 
 

@@ -32,25 +32,28 @@ import resource
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .errors import AudioEssayError, OutputError
 from .feed import FEED_FILE
+from .files import locked
 from .formats import FORMATS
 from .pages import ASSETS, INDEX_FILE
 from .podcast import SETTINGS_FILE
@@ -152,7 +155,14 @@ class Publication:
 
     def _load(self, key: tuple[int, int, int]) -> _Published:
         try:
-            snap = snapshot(self.directory, {}, create=False)
+            with contextlib.ExitStack() as reading:
+                # The folder's lock, shared: a render moving an episode's files into place
+                # and writing its record holds it alone for those milliseconds, so a snapshot
+                # sees the episode before or after, never vanished in between. (A folder that
+                # cannot be locked, being read-only, has nothing rendering into it.)
+                with contextlib.suppress(OutputError):
+                    reading.enter_context(locked(self.directory, shared=True))
+                snap = snapshot(self.directory, {}, create=False)
         except AudioEssayError as exc:
             log.warning("the podcast folder cannot be published: %s", exc)
             return _Published(key, None, frozenset())
@@ -202,7 +212,10 @@ class PodcastFiles(StaticFiles):
             return "", None  # locks, temporaries, dot-directories: never served
         if not self.publication.allows(path):
             return "", None  # drafts, records, settings: not part of the podcast
-        return super().lookup_path(path)
+        found, stat_result = super().lookup_path(path)
+        if found and _through_link(Path(str(self.directory)), Path(path)):
+            return "", None  # a link under a published name may point at anything
+        return found, stat_result
 
     def file_response(
         self, full_path: Any, stat_result: os.stat_result, scope: Scope, status_code: int = 200
@@ -213,11 +226,58 @@ class PodcastFiles(StaticFiles):
             return Response(
                 "416\n", 416, {"Content-Range": f"bytes */{size}"}, media_type="text/plain"
             )
-        response = super().file_response(full_path, stat_result, scope, status_code)
+        try:
+            fd = os.open(full_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:  # replaced or removed since it was looked up: as if never found
+            return Response("404\n", 404, media_type="text/plain")
+        response = _OpenedFile(fd, full_path, scope, status_code)
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            os.close(fd)
+            return NotModifiedResponse(response.headers)
         kind = content_type(os.fspath(full_path))
         if kind is not None and "content-type" in response.headers:
             response.headers["content-type"] = kind
         return response
+
+
+def _through_link(directory: Path, relative: Path) -> bool:
+    """Whether any part of ``relative`` under ``directory`` is a symbolic link."""
+    current = directory
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
+
+
+class _OpenedFile(FileResponse):
+    """A file response whose headers and body both come from one open descriptor.
+
+    Starlette's takes its Content-Length and ETag from a ``stat`` of the path and opens the
+    path again to send it: a render renaming a new file into place in between made a body
+    that did not match its headers (2 of 18,464 responses during a re-render). A renamed-over
+    file stays readable through a descriptor opened before, so each response is one file,
+    old or new, whole."""
+
+    def __init__(self, fd: int, path: Any, scope: Scope, status_code: int) -> None:
+        self.fd = fd
+        super().__init__(path, status_code=status_code, stat_result=os.fstat(fd))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            scope = {**scope, "extensions": {}}  # (no "pathsend": it would open the path)
+            await super().__call__(scope, receive, send)
+        finally:
+            os.close(self.fd)
+
+    @contextlib.asynccontextmanager
+    async def _open_file(self) -> AsyncIterator[anyio.AsyncFile[bytes]]:
+        handle = anyio.AsyncFile(os.fdopen(os.dup(self.fd), "rb"))
+        try:
+            yield handle
+        finally:
+            with anyio.CancelScope(shield=True):
+                await handle.aclose()
 
 
 class TrustedHosts:
@@ -399,8 +459,17 @@ def is_local(host: str) -> bool:
         return host == "localhost"
 
 
-def run(directory: Path, sock: socket.socket, allow_hosts: tuple[str, ...] = ()) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
+def run(
+    directory: Path,
+    sock: socket.socket,
+    allow_hosts: tuple[str, ...] = (),
+    behind_proxy: bool = False,
+) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly).
+
+    ``X-Forwarded-Proto`` and ``X-Forwarded-For`` are believed only ``behind_proxy`` (from a
+    proxy on this machine): uvicorn believes them from 127.0.0.1 by default, so any local
+    program could make the feed built for its request name ``http://`` or another scheme."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:  # as many connections as the system lets this process have
         with contextlib.suppress(ValueError, OSError):
@@ -415,5 +484,7 @@ def run(directory: Path, sock: socket.socket, allow_hosts: tuple[str, ...] = ())
         access_log=False,
         lifespan="off",
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips="127.0.0.1,::1" if behind_proxy else "",
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -28,7 +28,7 @@ from mutagen.id3 import (
 )
 
 from .errors import InspectError, OutputError
-from .files import noticed
+from .files import read_regular
 from .model import Chapter, Metadata
 
 _NO_OFFSET = 0xFFFFFFFF
@@ -218,18 +218,46 @@ def toc_frames(ids: list[str], chapters: list[Chapter], title: str) -> list[Any]
     return frames
 
 
+ART_LIMIT = 16 * 2**20
+"""The largest cover file read (16 MiB): Apple asks for at most 512 KB."""
+ART_SIDE = 8192
+"""The largest cover side, in pixels: Apple asks for 1400 to 3000, and a header claiming
+60000 x 60000 would take gigabytes to decode in any app that shows it."""
+
+
 def read_cover(path: Path) -> tuple[bytes, str]:
-    """The image's bytes and MIME type; only JPEG and PNG are cover art."""
-    noticed(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise OutputError(f"cover image {path} cannot be read: {exc.strerror or exc}") from exc
+    """The image's bytes and MIME type; only whole JPEG and PNG images of a sane size are
+    cover art. Checked before any narration, whatever the formats asked for."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    data = read_regular(path, ART_LIMIT, OutputError)
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return data, "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return data, "image/jpeg"
-    raise OutputError(f"cover image {path} must be a JPEG or PNG file")
+        mime = "image/png"
+    elif data.startswith(b"\xff\xd8\xff"):
+        mime = "image/jpeg"
+    else:
+        raise OutputError(f"cover image {path} must be a JPEG or PNG file")
+    try:
+        with Image.open(BytesIO(data)) as image:
+            width, height = image.size
+            if max(width, height) > ART_SIDE:
+                raise OutputError(
+                    f"cover image {path} is {width} x {height} pixels; podcast art is at most "
+                    f"{ART_SIDE} on a side (Apple asks for 1400 to 3000)"
+                )
+            image.verify()  # the whole file: a cut-off or damaged image is refused here
+    except OutputError:
+        raise
+    except Image.DecompressionBombError:
+        raise OutputError(
+            f"cover image {path} claims more pixels than any cover has; podcast art is at "
+            f"most {ART_SIDE} on a side"
+        ) from None
+    except Exception as exc:  # Pillow raises many kinds for damaged images
+        raise OutputError(f"cover image {path} is damaged or unreadable: {exc}") from None
+    return data, mime
 
 
 @dataclass(frozen=True)

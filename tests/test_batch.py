@@ -54,32 +54,37 @@ def essays(folder: Path, count: int = 3) -> Path:
 # -- where a batch runs -------------------------------------------------------------------------
 
 
-def test_the_flag_wins_then_the_environment_then_audioessay_toml(
+def test_the_flag_wins_then_the_environment_then_the_users_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = essays(tmp_path / "a")
-    sources = sorted(folder.glob("*.md"))
+    config = tmp_path / "config"
+    config.mkdir()
+    monkeypatch.setenv("AUDIOESSAY_CONFIG_DIR", str(config))
     monkeypatch.delenv(CLUSTER_ENV, raising=False)
-    assert cluster_address(None, sources) is None
-    (folder / "audioessay.toml").write_text('[cluster]\naddress = "tcp://toml:8786"\n')
-    assert cluster_address(None, sources) == "tcp://toml:8786"
+    assert cluster_address(None) is None
+    (config / "config.toml").write_text('[cluster]\naddress = "tcp://mine:8786"\n')
+    assert cluster_address(None) == "tcp://mine:8786"
     monkeypatch.setenv(CLUSTER_ENV, "tcp://env:8786")
-    assert cluster_address(None, sources) == "tcp://env:8786"
-    assert cluster_address("local:2", sources) == "local:2"
-
-
-def test_essays_whose_folders_name_different_clusters_are_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(CLUSTER_ENV, raising=False)
-    one, two = essays(tmp_path / "one", 1), essays(tmp_path / "two", 1)
-    (one / "audioessay.toml").write_text('[cluster]\naddress = "tcp://a:8786"\n')
-    (two / "audioessay.toml").write_text('[cluster]\naddress = "tcp://b:8786"\n')
-    with pytest.raises(SettingsError, match="different clusters"):
-        cluster_address(None, [*one.glob("*.md"), *two.glob("*.md")])
-    (two / "audioessay.toml").write_text('[cluster]\nadress = "tcp://b:8786"\n')
+    assert cluster_address(None) == "tcp://env:8786"
+    assert cluster_address("local:2") == "local:2"
+    monkeypatch.delenv(CLUSTER_ENV)
+    (config / "config.toml").write_text('[cluster]\nadress = "tcp://b:8786"\n')
     with pytest.raises(SettingsError, match=r"\[cluster\] takes one setting"):
-        cluster_address(None, [*two.glob("*.md")])
+        cluster_address(None)
+
+
+def test_a_folders_settings_cannot_send_its_essays_to_a_cluster(tmp_path: Path) -> None:
+    """A folder of essays is someone else's: its audioessay.toml naming a scheduler is
+    ignored with a warning, and the batch renders here (the address is never contacted)."""
+    folder = essays(tmp_path / "a", 1)
+    (folder / "audioessay.toml").write_text('[cluster]\naddress = "tcp://127.0.0.1:9"\n')
+    env = {**os.environ, "AUDIOESSAY_CONFIG_DIR": str(tmp_path / "config")}
+    env.pop(CLUSTER_ENV, None)
+    result = run_cli("render", str(folder), "-o", str(tmp_path / "o"), "--engine", "fake",
+                     "--cache-dir", str(tmp_path / "cache"), "-q", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "[cluster] is ignored" in result.stderr
+    assert len(list((tmp_path / "o").glob("*.mp3"))) == 1
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:

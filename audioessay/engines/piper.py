@@ -60,7 +60,7 @@ def default_model() -> Path:
 
 
 def _voices_dir() -> Path:
-    from ..project import config_dir
+    from ..config import config_dir
 
     return config_dir() / "voices"
 

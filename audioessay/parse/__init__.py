@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParseError
-from ..files import MARKDOWN_SUFFIXES, noticed
+from ..files import MARKDOWN_SUFFIXES, essays_root, inside, noticed
 from ..language import check_language
 from ..model import Essay, EssaySettings, Metadata, Omission, Structure, written_words
 from ._build import RawSection, build_sections, same_title
@@ -97,14 +97,14 @@ def parse_essay(text: str, source: Path, structure: Structure | None = None) -> 
         description=_text(front, "description") or _text(front, "excerpt"),
         language=_language(front, "front matter") or "en",
         guid=_text(front, "guid"),
-        image=_image(front, source),
+        image=_image(front, source, essays_root(source)),
     )
     sections = build_sections(raw, title)
     if not sections:
         raise ParseError(f"{source} has no text to narrate")
     if not any(p.heading is None for s in sections for p in s.paragraphs):
         raise ParseError(f"{source} has headings but no body text to narrate")
-    settings = essay_settings(front, source.parent, "front matter")
+    settings = essay_settings(front, source.parent, "front matter", essays_root(source))
     return Essay(
         source=source,
         metadata=metadata,
@@ -116,17 +116,26 @@ def parse_essay(text: str, source: Path, structure: Structure | None = None) -> 
     )
 
 
-def essay_settings(values: dict[str, Any], base: Path, where: str) -> EssaySettings:
-    """Narration settings from front matter or ``audioessay.toml`` (paths relative to ``base``)."""
+def essay_settings(
+    values: dict[str, Any], base: Path, where: str, root: Path | None = None
+) -> EssaySettings:
+    """Narration settings from front matter or ``audioessay.toml`` (paths relative to
+    ``base``; the lexicons they name must lie in ``root``, see :func:`.files.essays_root`)."""
     lexicon = values.get("lexicon")
     if lexicon is None:
         paths: tuple[Path, ...] = ()
     elif isinstance(lexicon, str):
-        paths = (base / Path(lexicon).expanduser(),)
+        paths = (base / Path(lexicon),)
     elif isinstance(lexicon, list) and all(isinstance(p, str) for p in lexicon):
-        paths = tuple(base / Path(p).expanduser() for p in lexicon)
+        paths = tuple(base / Path(p) for p in lexicon)
     else:
         raise ParseError(f"{where} `lexicon` must be a file name or a list of them")
+    for path in paths:
+        if not inside(path, root or base):
+            raise ParseError(
+                f"{where} `lexicon` names {path}, outside the essays' folder {root or base}: "
+                "a folder's settings may only name files inside it (give your own with --lexicon)"
+            )
     skip = values.get("skip_citations")
     if skip is not None and not isinstance(skip, bool):
         raise ParseError(f"{where} `skip_citations` must be true or false")
@@ -318,11 +327,12 @@ def _date(front: dict[str, Any]) -> str | None:
     return moment.isoformat() if (match["offset"] or match["zone"]) else text
 
 
-def _image(front: dict[str, Any], source: Path) -> Path | None:
+def _image(front: dict[str, Any], source: Path, root: Path) -> Path | None:
     """Per-episode cover art (front matter ``image`` or ``cover``), relative to the essay.
 
     Blogs often give a site path (``/assets/img/x.png``) or a URL: art that does not resolve to
-    a readable file beside the essay is left out with a warning, and the render goes on.
+    a readable file beside the essay is left out with a warning, and the render goes on. Art
+    outside ``root`` (:func:`.files.essays_root`) is refused: it would be published.
     """
     text = _text(front, "image") or _text(front, "cover")
     if text is None:
@@ -330,13 +340,18 @@ def _image(front: dict[str, Any], source: Path) -> Path | None:
     if re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
         log.warning("front matter image %r is a URL: rendering without episode art", text)
         return None
-    path = Path(text).expanduser()
+    path = Path(text)
     candidates = [path] if path.is_absolute() else [source.parent / path]
     if text.startswith("/"):  # a site path: relative to the essay's folder or one above
         candidates += [parent / text.lstrip("/") for parent in source.parent.parents]
     for candidate in candidates:
         noticed(candidate)
     found = next((p for p in candidates if p.is_file()), None)
+    if found is not None and not inside(found, root):
+        raise ParseError(
+            f"front matter image {text!r} is outside the essays' folder {root}: art is "
+            "published beside the episode, so it must be a file inside that folder"
+        )
     if found is None:
         log.warning("front matter image %r is not a file: rendering without episode art", text)
     return found
