@@ -43,13 +43,19 @@ def ensure_cover(path: Path, title: str, author: str) -> bool:
                     return False
         except OSError:
             pass  # unreadable: draw it again
-    image = draw_cover(title, author)
+    write_atomic(path, cover_png(title, author))
+    return True
+
+
+def cover_png(title: str, author: str) -> bytes:
+    """The generated cover as PNG bytes, stamped with what it shows (``ensure_cover``
+    writes exactly these bytes; ``serve`` sends them while no feed build has written it)."""
+    stamp = json.dumps({"v": _VERSION, "title": title, "author": author}, ensure_ascii=False)
     info = PngImagePlugin.PngInfo()
     info.add_itxt(_KEY, stamp)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True, pnginfo=info)
-    write_atomic(path, buffer.getvalue())
-    return True
+    draw_cover(title, author).save(buffer, format="PNG", optimize=True, pnginfo=info)
+    return buffer.getvalue()
 
 
 def draw_cover(title: str, author: str) -> Image.Image:

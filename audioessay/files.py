@@ -336,6 +336,26 @@ def sweep_stale_temporaries(final: Path) -> None:
                 temp.unlink(missing_ok=True)
 
 
+_TEMPORARY = re.compile(r"\.(?P<final>.+)\.(?P<writer>[0-9]+(@[0-9a-f]{8})?)\.[0-9a-f]{8}\.(part|tmp)")
+"""A temporary's name (:func:`temporary_name`): its final name, its writer, a random part."""
+
+
+def sweep_folder(directory: Path) -> None:
+    """Remove every temporary in ``directory`` and its private part whose writer is gone.
+
+    Every render and feed build of the folder does, the unchanged render too (which writes
+    nothing else), so what a killed render left is never published by a sync."""
+    for folder in (directory, directory / ".audioessay", directory / ".audioessay" / "sources"):
+        with contextlib.suppress(OSError):
+            for entry in folder.iterdir():
+                found = _TEMPORARY.fullmatch(entry.name)
+                if found is not None and not writer_alive(found["writer"]):
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+
+
 def process_alive(pid: int) -> bool:
     """Whether a process with this id exists on this machine (a writer, a claimant)."""
     try:

@@ -17,7 +17,7 @@ from .cache import content_key
 from .config import RenderSettings
 from .engines import create_engine
 from .errors import AudioEssayError
-from .files import code_version
+from .files import code_version, sweep_folder
 from .model import Episode
 from .record import recorded_voicing, up_to_date
 from .work import Work
@@ -44,7 +44,10 @@ def request_key(
 
 def recorded(source: Path, given: RenderSettings, explicit: frozenset[str]) -> Episode | None:
     """The episode in the output folder if this same command made it from files that are all
-    unchanged (:func:`record.up_to_date`), its ``work`` saying so; None if anything may differ."""
+    unchanged (:func:`record.up_to_date`), its ``work`` saying so; None if anything may differ.
+
+    A folder found up to date is still swept of the temporaries killed renders left
+    (:func:`.files.sweep_folder`): an unchanged render writes nothing else."""
     found = recorded_voicing(given.output_dir, source)
     if found is None:
         return None
@@ -54,4 +57,7 @@ def recorded(source: Path, given: RenderSettings, explicit: frozenset[str]) -> E
     except AudioEssayError:
         return None  # the render proper says what is wrong
     episode = up_to_date(given.output_dir, slug, request_key(source, given, explicit, voiced))
-    return None if episode is None else replace(episode, work={**Work().summary(), "unchanged": 1})
+    if episode is None:
+        return None
+    sweep_folder(given.output_dir)
+    return replace(episode, work={**Work().summary(), "unchanged": 1})

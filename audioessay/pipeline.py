@@ -52,6 +52,7 @@ from .files import (
     locked,
     prepare_output_dir,
     staging,
+    sweep_folder,
     watching,
 )
 from .formats import FORMATS, AudioFormat, Timing, audio_format, check_chapter_limits
@@ -163,6 +164,7 @@ def claimed(planned: Plan) -> Iterator[tuple[Path, str, str]]:
     out_dir = prepare_output_dir(planned.settings.output_dir)
     try:
         check_writable(out_dir)
+        sweep_folder(out_dir)
         wanted = episode_slug(essay.metadata.title, essay.source)
         with claim_slug(out_dir, wanted, essay.source, essay.metadata.title) as slug:
             yield out_dir, slug, wanted

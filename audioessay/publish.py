@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .cover import check_art, ensure_cover
+from .cover import check_art, cover_png, ensure_cover
 from .errors import AudioEssayError, SettingsError
 from .feed import FEED_FILE, build_feed, file_url
-from .files import locked, prepare_output_dir, write_atomic
+from .files import locked, prepare_output_dir, sweep_folder, write_atomic
 from .model import Episode
 from .pages import INDEX_FILE, audio_sizes, episode_page, index_page, write_assets
 from .podcast import SETTINGS_FILE, Podcast, check_url, load_podcast, missing_base_url
@@ -68,6 +68,10 @@ class Snapshot:
             self.podcast, self.episodes, self.sizes, base_url, image, self.podcast.base_url
         )
 
+    def cover(self) -> bytes:
+        """The generated cover the folder's art is, until a feed build writes it."""
+        return cover_png(self.podcast.title, self.podcast.author)
+
     def index(self, base_url: str) -> str:
         """``index.html``, naming the feed at ``base_url``."""
         image = self.podcast.image or COVER_FILE  # a URL, or a file beside the page
@@ -88,6 +92,7 @@ def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publ
     """Rebuild the folder's feed, cover, index and episode pages from its episode records."""
     directory = prepare_output_dir(directory)
     with locked(directory):
+        sweep_folder(directory)
         snap = snapshot(directory, overrides or {}, create=True)
         podcast = snap.podcast
         if not podcast.base_url:

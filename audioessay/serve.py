@@ -187,7 +187,10 @@ class Publication:
             found = published.built.get(cache_key)
         if found is not None:
             return found
-        body = snap.feed(base) if kind == "feed" else snap.index(base).encode("utf-8")
+        if kind == "cover":
+            body = snap.cover()
+        else:
+            body = snap.feed(base) if kind == "feed" else snap.index(base).encode("utf-8")
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         with self._lock:
             if len(published.built) < 64:  # a handful of base URLs; never unbounded
@@ -338,7 +341,7 @@ def create_app(directory: Path, hosts: frozenset[str] | None = None) -> ASGIApp:
         wanted = request.headers.get("if-none-match", "")
         if wanted.strip() == "*" or etag in wanted:
             return Response(status_code=304, headers=headers)
-        media = CONTENT_TYPES[".xml" if kind == "feed" else ".html"]
+        media = {"feed": CONTENT_TYPES[".xml"], "cover": "image/png"}.get(kind, CONTENT_TYPES[".html"])
         return Response(body, media_type=media, headers=headers)
 
     async def feed(request: Request) -> Response:
@@ -346,6 +349,15 @@ def create_app(directory: Path, hosts: frozenset[str] | None = None) -> ASGIApp:
 
     async def index(request: Request) -> Response:
         return await anyio.to_thread.run_sync(built, request, "index")
+
+    files = PodcastFiles(directory=directory, publication=publication)
+
+    async def cover(request: Request) -> Response:
+        # The page and the feed name cover.png when the podcast has no art of its own; a
+        # feed build draws it, and until one has, the same drawing is sent from memory.
+        if (directory / COVER_FILE).is_file():
+            return await files.get_response(COVER_FILE, request.scope)
+        return await anyio.to_thread.run_sync(built, request, "cover")
 
     async def refuse(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -356,7 +368,8 @@ def create_app(directory: Path, hosts: frozenset[str] | None = None) -> ASGIApp:
             Route(f"/{FEED_FILE}", feed),
             Route("/", index),
             Route(f"/{INDEX_FILE}", index),
-            Mount("/", app=PodcastFiles(directory=directory, publication=publication)),
+            Route(f"/{COVER_FILE}", cover),
+            Mount("/", app=files),
         ],
         exception_handlers={HTTPException: refuse, Exception: refuse},
     )

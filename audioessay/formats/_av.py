@@ -204,7 +204,11 @@ def mux(
     import av
 
     header, frame, priming = codec.header()
-    out = av.open(str(path), "w", format=container, options=options or {})
+    # Bit-exact: FFmpeg's Ogg muxer otherwise draws a random stream serial, and the MP4
+    # muxer names its own version; the same streams must make the same file (the cache's
+    # and a cluster's promise, and a feed's SHA-384 that changes only with the audio).
+    settings = {"fflags": "+bitexact", **(options or {})}
+    out = av.open(str(path), "w", format=container, options=settings)
     try:
         stream = out.add_stream(codec.name, rate=codec.rate)
         assert isinstance(stream, av.AudioStream)
