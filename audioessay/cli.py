@@ -23,11 +23,17 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Turn written essays into chaptered podcast episodes, fully offline.",
     pretty_exceptions_enable=False,
+    # Plain help: rich markup would eat "[cluster]"-like text, and its panels show "<bool>"
+    # after every flag, which reads as if the flag took a value.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 T = TypeVar("T")
 LexiconOption = Annotated[
     list[Path] | None,
-    typer.Option("--lexicon", help="Pronunciation lexicon (TOML or PLS); repeatable."),
+    typer.Option(
+        "--lexicon", metavar="FILE", help="Pronunciation lexicon (TOML or PLS); repeatable."
+    ),
 ]
 CitationsOption = Annotated[
     bool | None,
@@ -45,14 +51,30 @@ HeadingsOption = Annotated[
 ]
 SkipOption = Annotated[
     list[str] | None,
-    typer.Option("--skip", help="Leave out the section with this title; repeatable."),
+    typer.Option(
+        "--skip", metavar="TITLE", help="Leave out the section with this title; repeatable."
+    ),
 ]
 _state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"audioessay {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Turn written essays into chaptered podcast episodes, fully offline."""
     _state["debug"] = debug
@@ -199,7 +221,8 @@ def render(
             if outcome.error is not None or episode is None:
                 if _state["debug"] and outcome.error is not None:
                     raise outcome.error
-                prefix = f"{source}: " if len(sources) > 1 else ""
+                named = str(source) in str(outcome.error) or source.name in str(outcome.error)
+                prefix = f"{source}: " if len(sources) > 1 and not named else ""
                 reporter.error(f"Error: {prefix}{outcome.error}")
                 failed[outcome.index] = {"source": str(source), "error": str(outcome.error)}
                 continue
@@ -347,6 +370,7 @@ def feed(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show errors only.")] = False,
 ) -> None:
     """Write DIR/feed.xml, cover art and accessible pages from every episode rendered into DIR.
 
@@ -361,7 +385,7 @@ def feed(
         "category": category, "subcategory": subcategory, "explicit": explicit,
         "image": image, "link": link, "locked": locked,
     }  # fmt: skip
-    summary = _publish(directory, overrides, as_json)
+    summary = _publish(directory, overrides, as_json or quiet)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
@@ -709,5 +733,23 @@ def _clock(seconds: float) -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. A bad option or argument is one ``Error:`` line and exit
+    code 1, like every other bad input, not a boxed usage text."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        show = getattr(exc, "show", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and show is not None:
+            show()  # a command given alone: its help
+            sys.exit(0)
+        context = getattr(exc, "ctx", None)
+        where = f" (see: {context.command_path} --help)" if context is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"Error: {message}{where}", err=True)
+        sys.exit(1)
+    except typer.Abort:
+        from .interrupt import EXIT_CODE, announce
+
+        announce()
+        sys.exit(EXIT_CODE)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, ClassVar
@@ -188,8 +189,10 @@ def read_wav(path: Path) -> Speech:
     may write 8-, 24- or 32-bit samples, stereo, or a WAVE_FORMAT_EXTENSIBLE header. pydub
     reads and converts them all; :mod:`wave` refuses the extensible header before Python 3.12
     and would leave the rest to conversion code of our own."""
-    from pydub import AudioSegment
-    from pydub.exceptions import CouldntDecodeError
+    with warnings.catch_warnings():  # pydub warns at import when no ffmpeg binary is on the
+        warnings.simplefilter("ignore", RuntimeWarning)  # PATH: it needs none to read a WAV
+        from pydub import AudioSegment
+        from pydub.exceptions import CouldntDecodeError
 
     if not path.exists():
         raise EngineError("the voice wrote no audio file")

@@ -151,9 +151,9 @@ def essay_settings(
         sync=sync,
         headings=headings,
         skip=_skip_list(values),
-        engine=_text(values, "engine"),
-        voice=_text(values, "voice"),
-        rate=_rate(values),
+        engine=_text(values, "engine", where),
+        voice=_text(values, "voice", where),
+        rate=_rate(values, where),
         language=_language(values, where),
         lexicon=paths,
         skip_citations=skip,
@@ -268,7 +268,7 @@ def title_from_filename(path: Path) -> str:
     )
 
 
-def _text(front: dict[str, Any], key: str) -> str | None:
+def _text(front: dict[str, Any], key: str, where: str = "front matter") -> str | None:
     """A front-matter value as a clean single-line string, or None."""
     value = front.get(key)
     if value is None:
@@ -277,15 +277,15 @@ def _text(front: dict[str, Any], key: str) -> str | None:
         return value.isoformat()
     if isinstance(value, list | dict):
         if key in ("author", "authors") and isinstance(value, list):
-            return _text({key: ", ".join(str(v) for v in value)}, key)
-        raise ParseError(f"front matter `{key}` must be text, not a {type(value).__name__}")
-    text = " ".join(strip_controls(str(value), f"front matter `{key}`").split())
+            return _text({key: ", ".join(str(v) for v in value)}, key, where)
+        raise ParseError(f"{where} `{key}` must be text, not a {type(value).__name__}")
+    text = " ".join(strip_controls(str(value), f"{where} `{key}`").split())
     return text or None
 
 
 def _language(values: dict[str, Any], where: str) -> str | None:
     """``language`` (or ``lang``) as a checked BCP 47 tag, or None."""
-    text = _text(values, "language") or _text(values, "lang")
+    text = _text(values, "language", where) or _text(values, "lang", where)
     return check_language(text, where) if text is not None else None
 
 
@@ -357,12 +357,10 @@ def _image(front: dict[str, Any], source: Path, root: Path) -> Path | None:
     return found
 
 
-def _rate(front: dict[str, Any]) -> int | None:
+def _rate(front: dict[str, Any], where: str) -> int | None:
     value = front.get("rate")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ParseError(
-            f"front matter `rate` must be a whole number of words per minute: {value!r}"
-        )
+        raise ParseError(f"{where} `rate` must be a whole number of words per minute: {value!r}")
     return value

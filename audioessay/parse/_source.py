@@ -35,8 +35,6 @@ _BOMS = (  # longest first: a UTF-32-LE mark starts with the UTF-16-LE one
 )
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 """A multi-byte UTF-8 sequence: a file with some is UTF-8 with damage, not another encoding."""
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-"""Control characters no essay means to contain (tab, newline and carriage return are kept)."""
 _BINARY_SHARE = 0.01
 _BINARY_COUNT = 8
 _BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
@@ -107,9 +105,20 @@ def _as_legacy_text(data: bytes) -> str | None:
     return text
 
 
+_UNUSABLE = re.compile(
+    "\x1b\\[[0-?]*[ -/]*[@-~]"  # a terminal's colour or cursor sequence (ESC [ … m)
+    "|\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?"  # a terminal's title or link sequence (ESC ] …)
+    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"  # other control characters
+    "|[\ud800-\udfff]"  # a lone surrogate (YAML's "\\ud800"): no encoding can write it
+)
+"""What no voice, tag or reader can use: removed whole, so that ESC [31m leaves no "[31m"
+in a title, a tag or a file name."""
+
+
 def strip_controls(text: str, where: str) -> str:
-    """``text`` without control characters; says how many were removed, and where."""
-    cleaned, count = _CONTROL.subn("", text)
+    """``text`` without control characters, terminal sequences or lone surrogates; says how
+    many were removed, and where."""
+    cleaned, count = _UNUSABLE.subn("", text)
     if count:
         log.warning("%s: removed %d control character(s) no voice or reader can use", where, count)
     return cleaned
