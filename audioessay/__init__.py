@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .config import Pauses, RenderSettings
     from .engines import create_engine, engine_names, list_voices
-    from .errors import AudioEssayError
+    from .errors import AudioEssayError, RenderInterruptedError
     from .model import Chapter, Cue, Episode, Essay, Section
     from .parse import load_essay
     from .pipeline import render
+    from .publish import Publication, publish
+    from .serve import serve
+    from .tags import TagReport, read_tags
 
 _EXPORTS = {
     "AudioEssayError": "errors",
+    "RenderInterruptedError": "errors",
     "Chapter": "model",
     "Cue": "model",
     "Episode": "model",
@@ -31,6 +35,11 @@ _EXPORTS = {
     "list_voices": "engines",
     "load_essay": "parse",
     "render": "pipeline",
+    "Publication": "publish",
+    "publish": "publish",
+    "serve": "serve",
+    "TagReport": "tags",
+    "read_tags": "tags",
 }
 __all__ = [
     "AudioEssayError",
@@ -39,15 +48,22 @@ __all__ = [
     "Episode",
     "Essay",
     "Pauses",
+    "Publication",
+    "RenderInterruptedError",
     "RenderSettings",
     "Section",
+    "TagReport",
     "create_engine",
     "engine_names",
     "list_voices",
     "load_essay",
+    "publish",
+    "read_tags",
     "render",
+    "serve",
 ]
 __version__ = "0.1.0"
+"""Kept equal to ``pyproject.toml``'s version (a test checks it)."""
 
 
 def __getattr__(name: str) -> Any:

@@ -148,17 +148,26 @@ the letter and the word estimates; over those 400 pieces the shortest real one h
 (eSpeak NG) and 0.77 (piper), while a piece missing a third of its audio has about 0.67."""
 
 
+def spoken_words(text: str) -> int:
+    """The words of ``text`` a voice says: tokens with a letter or digit (the bars and marks
+    of notation, "|" or "—" alone, are silent and must not count)."""
+    return max(1, sum(1 for token in text.split() if any(c.isalnum() for c in token)))
+
+
 def expected_duration(text: str, rate: int) -> float:
     """Seconds ``text`` should take at ``rate``: the smaller of two estimates, by its letters
     and digits, and by its words (one of them fits every voice; both err on the long side)."""
-    words = max(1, len(text.split()))
+    words = spoken_words(text)
     letters = sum(1 for c in text if c.isalnum())
     return min(words * 60 / rate, letters * SECONDS_PER_CHAR * 175 / rate) or words * 60 / rate
 
 
 def plausible(text: str, speech: Speech, rate: int) -> str | None:
-    """Why ``speech`` cannot be the whole of ``text``, or None if its length is believable."""
-    words = max(1, len(text.split()))
+    """Why ``speech`` cannot be the whole of ``text``, or None if its length is believable
+    (always, for audio the engine has checked whole: :attr:`.Speech.whole`)."""
+    if speech.whole:
+        return None
+    words = spoken_words(text)
     expected = expected_duration(text, rate)
     if speech.duration < max(0.05, SHORTEST_SHARE * expected):
         return (
@@ -191,7 +200,7 @@ def trimmed(speech: Speech) -> Speech:
             WordMark(w.offset, w.length, min(last, max(0, round(w.sample * scale) - start)))
             for w in speech.words
         )
-    return Speech(samples[start:end], SAMPLE_RATE, words)
+    return Speech(samples[start:end], SAMPLE_RATE, words, speech.whole)
 
 
 def to_episode_rate(speech: Speech) -> Samples:
@@ -227,8 +236,15 @@ class Narrator:
 
     def speak_piece(self, text: str) -> Speech:
         """Trimmed 44.1 kHz audio of one piece and its word marks, or :class:`EngineError`
-        after :data:`ATTEMPTS` failures."""
+        after :data:`ATTEMPTS` failures.
+
+        Audio that came back every time, only shorter than the estimate, is doubtful rather
+        than wrong: an estimate from letters cannot know every voice on every kind of text
+        (eSpeak NG reads a run of digits fast). The longest attempt is kept and reported as
+        a warning, and a book of thousands of pieces goes on; the listener is told which
+        sentence to check."""
         reason = ""
+        doubtful: Speech | None = None
         for attempt in range(1, ATTEMPTS + 1):
             check(self.cancel)
             try:
@@ -243,9 +259,22 @@ class Narrator:
                     with self.work.timed("dsp"):
                         return trimmed(speech)
                 reason = problem
+                short = speech.duration < expected_duration(text, self.rate)
+                if short and (doubtful is None or speech.duration > doubtful.duration):
+                    doubtful = speech
             self.work.count("retried")
             log.info("attempt %d of %d failed: %s", attempt, ATTEMPTS, reason)
         shown = text if len(text) <= 120 else text[:117] + "..."
+        if doubtful is not None:
+            self.work.count("synthesized")
+            self.work.count("doubtful")
+            log.warning(
+                "the %s voice's audio for “%s” is shorter than expected on all %d attempts "
+                "(%s); the longest is kept: listen to that sentence", self.engine.name, shown,
+                ATTEMPTS, plausible(text, doubtful, self.rate),
+            )  # fmt: skip
+            with self.work.timed("dsp"):
+                return trimmed(doubtful)
         raise EngineError(
             f"the {self.engine.name} voice failed {ATTEMPTS} times on the sentence "
             f"“{shown}”: {reason}"
@@ -378,7 +407,7 @@ def _synthesize(
     lock = threading.Lock()
     stop = cancel or threading.Event()
 
-    def speak(key: str, text: str) -> tuple[str, StoredPiece]:
+    def speak(key: str, text: str) -> tuple[str, StoredPiece | EngineError]:
         if stop.is_set():
             raise RenderInterruptedError
         narrator: Narrator | None = getattr(local, "narrator", None)
@@ -387,15 +416,26 @@ def _synthesize(
             with lock:
                 created.append(engine)
             narrator = local.narrator = Narrator(engine, rate, work, stop)
-        speech = narrator.speak_piece(text)
+        try:
+            speech = narrator.speak_piece(text)
+        except EngineError as exc:  # the other pieces go on (see below)
+            return key, exc
         return key, cache.store_piece(key, speech.samples, SAMPLE_RATE, speech.words)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="narrate")
     futures = [pool.submit(speak, key, text) for key, text in missing.items()]
     whole = False
+    failed: list[EngineError] = []
     try:
+        # A piece the voice cannot speak does not stop the others: each is cached as it is
+        # spoken, so the next render (another voice, a corrected sentence) speaks only what
+        # failed. The first failure is raised once every piece has been tried.
         for future in completed(futures, stop):
-            yield future.result()
+            key, result = future.result()
+            if isinstance(result, EngineError):
+                failed.append(result)
+            else:
+                yield key, result
         whole = True
     except BaseException:
         stop.set()
@@ -412,6 +452,12 @@ def _synthesize(
                 release(engine)
         elif whole:
             _close(created)
+    if failed:
+        more = f" (and {len(failed) - 1} other sentences)" if len(failed) > 1 else ""
+        raise EngineError(
+            f"{failed[0]}{more}; every other sentence was spoken and cached, so the next "
+            "render speaks only what failed"
+        )
 
 
 def _close(engines: list[Engine]) -> None:

@@ -88,21 +88,24 @@ R = TypeVar("R")
 
 
 def render(
-    source: Path,
-    settings: RenderSettings,
+    source: Path | str,
+    settings: RenderSettings | None = None,
     explicit: frozenset[str] = frozenset(),
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     work: Work | None = None,
 ) -> Episode:
     """Render the essay at ``source`` into a tagged, chaptered MP3, its alternates in the
-    other formats asked for, and its sidecar files.
+    other formats asked for, and its sidecar files (``settings.output_dir``, by default
+    ``output``).
 
-    ``explicit`` names the settings the user gave on the command line, which win over the
-    essay's front matter. Setting ``cancel`` from another thread stops the render promptly.
+    ``explicit`` names the settings the caller insists on, which win over the essay's
+    folder and front matter. Setting ``cancel`` from another thread stops the render within
+    a fraction of a second (:class:`.RenderInterruptedError`). Every refusal is an
+    :class:`.AudioEssayError` whose message is written for a person.
     """
     work = work or Work()
-    planned = plan(source, settings, explicit, work)
+    planned = plan(Path(source), settings or RenderSettings(), explicit, work)
     if isinstance(planned, Episode):
         return planned
     check(cancel)

@@ -88,9 +88,12 @@ def snapshot(directory: Path, overrides: Mapping[str, Any], create: bool) -> Sna
     return Snapshot(directory, podcast, episodes, sizes, created, skipped)
 
 
-def publish(directory: Path, overrides: Mapping[str, Any] | None = None) -> Publication:
-    """Rebuild the folder's feed, cover, index and episode pages from its episode records."""
-    directory = prepare_output_dir(directory)
+def publish(directory: Path | str, overrides: Mapping[str, Any] | None = None) -> Publication:
+    """Rebuild the folder's feed, cover, index and episode pages from its episode records.
+
+    ``overrides`` are podcast settings (``base_url``, ``title``, ``owner_email``…) for this
+    build; the first build writes them, with the rest, into the folder's ``podcast.toml``."""
+    directory = prepare_output_dir(Path(directory))
     with locked(directory):
         sweep_folder(directory)
         snap = snapshot(directory, overrides or {}, create=True)

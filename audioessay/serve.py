@@ -472,6 +472,18 @@ def is_local(host: str) -> bool:
         return host == "localhost"
 
 
+def serve(
+    directory: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    allow_hosts: tuple[str, ...] = (),
+    behind_proxy: bool = False,
+) -> None:
+    """Serve a folder of rendered episodes on ``host:port`` until interrupted: what
+    ``audioessay serve`` does, for a program that embeds it."""
+    run(Path(directory), bind(host, port), allow_hosts, behind_proxy)
+
+
 def run(
     directory: Path,
     sock: socket.socket,

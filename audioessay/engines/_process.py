@@ -32,6 +32,8 @@ class ProcessEngine:
     max_chars: ClassVar[int]
     speaker: ClassVar[str]
     """The :class:`~._worker.Speaker` the worker runs, as ``"package.module:Class"``."""
+    verified: ClassVar[bool] = False
+    """Whether the speaker checks every piece whole before answering (:attr:`Speech.whole`)."""
 
     def __init__(self, voice: str | None = None, rate: int = 175) -> None:
         self.voice = voice
@@ -116,7 +118,7 @@ class ProcessEngine:
         try:
             words = self._request(("speak", text, str(path)))
             speech = read_wav(path)
-            return Speech(speech.samples, speech.sample_rate, _marks(words))
+            return Speech(speech.samples, speech.sample_rate, _marks(words), self.verified)
         finally:
             path.unlink(missing_ok=True)
 

@@ -50,6 +50,10 @@ class Speech:
     words: tuple[WordMark, ...] | None = None
     """Each word's start as the voice reports it, in text order; None for a voice that does
     not say (the transcript then estimates word times within the sentence)."""
+    whole: bool = False
+    """The engine checked this audio against the voice's own complete rendering of the text
+    (pyttsx3's file against eSpeak NG's synchronous output, sample for sample): it is the
+    whole piece by definition, and no estimate from its words may call it short."""
 
     @property
     def duration(self) -> float:

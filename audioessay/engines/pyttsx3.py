@@ -27,6 +27,8 @@ class Pyttsx3Engine(ProcessEngine):
     max_chars: ClassVar[int] = 200
     phonemes: ClassVar[str | None] = "espeak"
     speaker: ClassVar[str] = "audioessay.engines.pyttsx3:Pyttsx3Speaker"
+    verified: ClassVar[bool] = True
+    """Each piece is compared with eSpeak NG's own rendering (``Pyttsx3Speaker.speak``)."""
 
     @property
     def identity(self) -> str:

@@ -230,6 +230,12 @@ def _set_aside_notes(units: list[_Unit], result: PlainText) -> list[_Unit]:
     return kept
 
 
+_BARRED = re.compile(r"[\[(]?\s*(?:\S{1,2}\s+){2,}(?:[|‖¦]\s*(?:\S{1,2}\s+)+){2,}[|‖¦]?\s*\S{0,2}\s*[\])]?")
+"""Bars of one- and two-character tokens between bar lines, three bars or more, with no
+word among them: rhythm or chord notation ("[4 8 4 | 4 8 8 8 | 8 4 8 8]", "C G | Am F |
+C G | F"). Read aloud it is a run of numbers or letters that means nothing to a listener."""
+
+
 def _non_prose(text: str) -> str | None:
     """What a block that is no prose is ("line of musical notation", "table of figures"),
     or None. Notation is mostly marks and bars; a table of figures is mostly numbers set in
@@ -240,6 +246,8 @@ def _non_prose(text: str) -> str | None:
     letters = sum(c.isalpha() for c in visible)
     digits = sum(c.isdigit() for c in visible)
     if letters + digits < 0.4 * len(visible):
+        return "passage of notation"
+    if _BARRED.fullmatch(text.strip()):
         return "passage of notation"
     numbers = re.findall(r"\d[\d,.]*", text)
     if len(numbers) >= 3 and digits > letters and re.search(r"\S\s{2,}\S", text):
