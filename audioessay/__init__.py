@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from .model import Chapter, Cue, Episode, Essay, Section
     from .parse import load_essay
     from .pipeline import render
-    from .publish import Publication, publish
-    from .serve import serve
+    from .publishing import Publication, publish
+    from .server import serve
     from .tags import TagReport, read_tags
 
 _EXPORTS = {
@@ -35,9 +35,9 @@ _EXPORTS = {
     "list_voices": "engines",
     "load_essay": "parse",
     "render": "pipeline",
-    "Publication": "publish",
-    "publish": "publish",
-    "serve": "serve",
+    "Publication": "publishing",
+    "publish": "publishing",
+    "serve": "server",
     "TagReport": "tags",
     "read_tags": "tags",
 }

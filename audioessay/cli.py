@@ -324,7 +324,7 @@ def script(
 
 def _publish(directory: Path, overrides: dict[str, Any], quiet: bool) -> dict[str, Any]:
     """Rebuild the folder's feed and pages, report what was written, return it as JSON data."""
-    from .publish import publish
+    from .publishing import publish
 
     publication = _run(lambda: publish(directory, overrides))
     for warning in publication.warnings:
@@ -413,7 +413,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the folder over HTTP: feed, episodes, transcripts and pages, with byte ranges."""
-    from .serve import bind, is_local, run, url_of
+    from .server import bind, is_local, run, url_of
 
     if not directory.is_dir():
         _run(lambda: _fail(f"{directory} is not a folder to serve"))

@@ -85,11 +85,11 @@ class RenderSettings:
     essay_lexicons: tuple[Path, ...] = ()
     """Lexicons named by audioessay.toml, then by front matter (in that order)."""
     skip_citations: bool = False
+    """Leave bracketed and author-year citations unspoken."""
     headings: str | None = None
     """``--headings``: a pattern for heading lines that replaces detection (plain text)."""
     skip: tuple[str, ...] = ()
     """``--skip``: titles of sections to leave out, with those of audioessay.toml and front matter."""
-    """Leave bracketed and author-year citations unspoken."""
     true_peak: float = -2.0
     """True-peak ceiling (dBTP) before encoding. MP3 quantisation adds up to about 0.6 dB of
     overshoot, so this margin keeps the encoded file at or below -1 dBTP."""

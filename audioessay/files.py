@@ -60,13 +60,25 @@ def noticed(path: Path) -> None:
 
 
 def file_digest(path: Path) -> str | None:
-    """SHA-256 of a file's bytes; None if there is no file there."""
+    """SHA-256 of a file's bytes; None if there is no file there. Only a regular file is
+    read (opened without blocking: a FIFO or a device is named as such, never read)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         return f"unreadable: {exc.errno}"
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return None
+        if not stat.S_ISREG(mode):
+            return "not a regular file"
+        try:
+            os.set_blocking(fd, True)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as exc:
+            return f"unreadable: {exc.errno}"
 
 
 def short_hash(text: str) -> str:
@@ -379,6 +391,8 @@ def project_file(essay: Path) -> Path | None:
         noticed(path)  # an audioessay.toml made later, in any of these folders, counts too
         if path.is_file():
             return path
+        if path.exists():  # a FIFO or a device by that name is refused, not skipped
+            raise SettingsError(f"{path} is not a regular file (a device, pipe or socket)")
     return None
 
 

@@ -46,6 +46,19 @@ def on_hard_exit(cleanup: Callable[[], None]) -> None:
     _cleanups.append(cleanup)
 
 
+class Stop(threading.Event):
+    """A render's own stop: set by the render when one of its stages fails (so the others
+    stop too), and seen as set when the caller's ``cancel`` is. Setting it never sets the
+    caller's event: a failed essay must not read as Ctrl-C to the batch it is part of."""
+
+    def __init__(self, cancel: threading.Event | None = None) -> None:
+        super().__init__()
+        self.cancel = cancel
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.cancel is not None and self.cancel.is_set())
+
+
 def check(cancel: threading.Event | None) -> None:
     """Raise :class:`RenderInterruptedError` if ``cancel`` was set."""
     if cancel is not None and cancel.is_set():

@@ -57,7 +57,7 @@ from .files import (
 )
 from .formats import FORMATS, AudioFormat, Timing, audio_format, check_chapter_limits
 from .freshness import recorded, request_key
-from .interrupt import check
+from .interrupt import Stop, check
 from .mastering import CALIBRATION_LINES, EncodedChapter, Mastering, calibration_layout
 from .model import AudioFile, Chapter, Cue, Episode, Essay, Outputs, Progress, Structure
 from .narrate import (
@@ -74,7 +74,7 @@ from .pages import episode_page, write_assets
 from .parse import load_essay
 from .podcast import read_podcast
 from .project import Project, build_lexicon, find_project
-from .publish import republished
+from .publishing import republished
 from .record import Inputs, claim_slug, stable_identity, unchanged, write_record
 from .script import Script, write_script
 from .speech import SpeechOptions
@@ -233,7 +233,7 @@ def _render(
     # the day of this render: a re-render, or a cluster's worker after midnight, agrees).
     tagged = replace(essay.metadata, date=essay.metadata.date or published.date().isoformat())
     with _open_cache(settings) as cache:
-        run = _Run(settings, cache, cancel or threading.Event(), progress, work, voices)
+        run = _Run(settings, cache, Stop(cancel), progress, work, voices)
         # One mastering per distinct encoding (the M4B is the M4A's very AAC), the MP3's first.
         encoding = {audio.name: _encoding(audio, settings) for audio in audios}
         masters: dict[tuple[str, Timing], Mastering] = {}
@@ -300,7 +300,7 @@ def _render(
             check(run.cancel)  # the last moment to stop: then everything moves into place
             voiced = (settings.engine, settings.voice, settings.rate)
             # Feed builds and servers see the folder before or after; a static feed.xml
-            # never lists the new files with the old sizes (:func:`.publish.republished`).
+            # never lists the new files with the old sizes (:func:`.publishing.republished`).
             with locked(out_dir), republished(out_dir, slug):
                 stage.commit()
                 # Last, the record, with every file's size and hash: its presence
@@ -330,7 +330,7 @@ def settle_gain(
     (the gain is the same for every essay spoken by one voice, at one target)."""
     settings, work = planned.settings, Work()
     with _open_cache(settings) as cache:
-        run = _Run(settings, cache, cancel or threading.Event(), None, work, voices)
+        run = _Run(settings, cache, Stop(cancel), None, work, voices)
         master = Mastering(settings, planned.voicing, cache, run.repair, run.cancel, work, MP3)
         gain = master.cached_gain()
         if gain is not None:
@@ -361,7 +361,7 @@ def speak_chapter(
     depends on every chapter before it.)"""
     settings, work = planned.settings, Work()
     with _open_cache(settings) as cache:
-        run = _Run(settings, cache, cancel or threading.Event(), None, work, voices)
+        run = _Run(settings, cache, Stop(cancel), None, work, voices)
         master = Mastering(settings, planned.voicing, cache, run.repair, run.cancel, work, MP3)
         audio = 0
         for part in narrate(

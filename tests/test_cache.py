@@ -133,7 +133,10 @@ def test_an_unchanged_re_render_is_known_before_parsing_and_any_input_change_is_
     essay = write(folder, "cached.md", "---\nlexicon: words.toml\n---\n" + book())
     lexicon = write(folder, "words.toml", '[words]\nunhurried = "un hurried"\n')
     first = render(essay, settings(tmp_path))
-    record = json.loads((tmp_path / "out" / "a-cached-essay.episode.json").read_text())
+    # The files it read are named in the folder's private part, never in the published record.
+    published = (tmp_path / "out" / "a-cached-essay.episode.json").read_text()
+    assert "reads" not in json.loads(published) and str(essay) not in published
+    record = json.loads((tmp_path / "out" / ".audioessay" / "a-cached-essay.local.json").read_text())
     assert {str(essay), str(lexicon), str(folder / "audioessay.toml")} <= set(record["reads"])
     assert record["reads"][str(folder / "audioessay.toml")] is None  # looked for, absent
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from audioessay.serve import RESCAN_SECONDS
+from audioessay.server import RESCAN_SECONDS
 
 from . import judges
 from .conftest import run_cli, write
@@ -342,7 +342,7 @@ def test_more_chapters_than_any_table_can_list_fail_before_narrating(tmp_path: P
     cache = tmp_path / "cache"
     result = run_cli("render", str(source), "-o", str(tmp_path / "out"), *FAKE,
                      "--cache-dir", str(cache))  # fmt: skip
-    one_error_line(result, "chapters", "table of contents")
+    one_error_line(result, "chapters is more than MP3 audio can list", "65,025")
     assert pieces(cache) == 0 and not (tmp_path / "out").exists()
 
 

@@ -46,11 +46,42 @@ def read_text(path: Path) -> str:
     """Return the file's text with newlines normalised, or raise :class:`InputError`."""
     if path.is_dir():
         raise InputError(f"{path} is a directory; give an essay file (.md or .txt)")
-    text = decode(read_regular(path, ESSAY_LIMIT, InputError), str(path))
+    data = read_regular(path, ESSAY_LIMIT, InputError)
+    kind = document_kind(data)
+    if kind is not None:
+        raise InputError(
+            f"{path} is {kind}, not text: audioessay reads Markdown (.md) or plain text (.txt); "
+            "save or export it as one of those"
+        )
+    text = decode(data, str(path))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(f"{path} is empty: there is nothing to narrate")
     return text
+
+
+def document_kind(data: bytes) -> str | None:
+    """What a file of another kind is, by its first bytes ("a Word document"), or None:
+    said to the writer who gives one, with what would work instead."""
+    if data.startswith(b"%PDF-"):
+        return "a PDF document"
+    if data.startswith(b"PK\x03\x04"):
+        head = data[:4096]
+        if b"mimetypeapplication/epub+zip" in head:
+            return "an EPUB book"
+        import io
+        import zipfile
+
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return "a damaged zip archive"
+        if "word/document.xml" in names:
+            return "a Word document"
+        if "content.xml" in names:
+            return "an OpenDocument file"
+        return "a zip archive"
+    return None
 
 
 def decode(data: bytes, name: str) -> str:

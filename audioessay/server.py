@@ -57,7 +57,7 @@ from .files import locked
 from .formats import FORMATS
 from .pages import ASSETS, INDEX_FILE
 from .podcast import SETTINGS_FILE
-from .publish import COVER_FILE, Snapshot, snapshot
+from .publishing import COVER_FILE, Snapshot, snapshot
 from .record import RECORD_SUFFIX
 
 log = logging.getLogger(__name__)
