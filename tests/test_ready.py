@@ -224,6 +224,68 @@ def test_digit_heavy_text_renders_with_the_default_voice(tmp_path: Path) -> None
     assert json.loads(result.stdout)["episodes"][0]["work"].get("doubtful", 0) == 0
 
 
+# -- memory -------------------------------------------------------------------------------------
+
+
+def _peak_rss(args: list[str]) -> float:
+    """Peak resident memory (MB) of a command and its children, sampled every 20 ms."""
+    import psutil
+
+    process = psutil.Popen(args, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree))
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.02)
+    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    return peak / 2**20
+
+
+def test_one_very_long_sentence_in_opus_keeps_memory_flat(tmp_path: Path) -> None:
+    """A 12,000-word sentence is one block of 27 minutes: Opus was fed to PyAV as one array
+    (2.7 GB at 20,000 words); now piece by piece through a streaming resampler, it costs
+    about what the two-minute example does."""
+    sentence = write(tmp_path, "long.md", "# One Sentence\n\n"
+                     + " ".join(f"word{n % 97}" for n in range(12_000)) + ".\n")  # fmt: skip
+    peaks = {}
+    for name, essay in (("example", EXAMPLE), ("sentence", sentence)):
+        peaks[name] = _peak_rss([
+            sys.executable, "-m", "audioessay", "render", str(essay), "-o", str(tmp_path / name),
+            "--engine", "fake", "--rate", "450", "-q", "--format", "opus",
+            "--cache-dir", str(tmp_path / f"cache-{name}"),
+        ])  # fmt: skip
+    print(f"peak RSS (MB), Opus: {peaks}")
+    assert peaks["sentence"] < peaks["example"] + 150
+
+
+def test_the_streaming_resampler_is_resample_poly_sample_for_sample() -> None:
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from audioessay.formats._av import PolyphaseStream
+    from audioessay.work import Work
+
+    chance = np.random.default_rng(7)
+    for _ in range(4):
+        whole = (chance.standard_normal(882 * int(chance.integers(3, 300))) * 0.3).astype(np.float32)
+        cuts = np.sort(chance.integers(0, len(whole), size=int(chance.integers(1, 40))))
+        chunks = np.split(whole, cuts)
+        streamed = np.concatenate(list(PolyphaseStream(160, 147).resample(chunks, Work())))
+        assert np.array_equal(streamed, resample_poly(whole, 160, 147).astype(np.float32))
+
+
+def test_titles_and_bylines_beyond_a_sane_length_are_refused(tmp_path: Path) -> None:
+    for front, what in (("title: " + "Long " * 300, "title"), ("author: " + "A" * 1200, "author")):
+        essay = write(tmp_path, "e.md", f"---\n{front}\n---\n\nWords here.\n")
+        line = one_error_line(fake_render(essay, tmp_path / "out"))
+        assert f"the {what} is" in line and "at most 1000" in line
+    essay = write(tmp_path, "h.md", "# Short\n\nIntro.\n\n## " + "Heading " * 200 + "\n\nWords.\n")
+    assert "the chapter title is" in one_error_line(fake_render(essay, tmp_path / "out"))
+
+
 # -- tracebacks that are now one line ----------------------------------------------------------
 
 

@@ -75,31 +75,108 @@ class Codec:
         context = self.open(64)
         import numpy as np
 
-        packets = _flushed(context, [np.zeros(context.frame_size, dtype=np.float32)])
+        packets = list(_flushed(context, [np.zeros(context.frame_size, dtype=np.float32)]))
         priming = -packets[0].pts if packets and packets[0].pts is not None else 0
         return bytes(context.extradata or b""), context.frame_size, priming
 
-    def stream(self, samples: Samples, rate: int, bitrate: int) -> bytes:
-        """One block's samples (at ``rate``) as framed packets, resampled to the codec's rate
-        exactly: a block is a whole number of frames at both rates."""
+    def stream(self, audio: Iterable[Samples], rate: int, bitrate: int, work: Work) -> bytes:
+        """One block's samples (at ``rate``, as they come, a piece at a time) as framed
+        packets. They are resampled to the codec's rate exactly as SciPy's ``resample_poly``
+        would resample the whole block (:class:`PolyphaseStream`), and the encoder is fed a
+        frame at a time: memory stays a piece, however long the block (a 20,000-word sentence
+        took 2.7 GB as one array). A block is a whole number of frames at both rates."""
         import numpy as np
 
-        if self.rate != rate:
-            from scipy.signal import resample_poly
-
-            up, down = _ratio(rate, self.rate)
-            samples = resample_poly(samples, up, down).astype(np.float32)
         context = self.open(bitrate)
         frame = context.frame_size
-        if len(samples) % frame:
-            raise EncodeError(f"a block of {len(samples)} samples is not whole {self.name} frames")
+        chunks: Iterable[Samples] = audio
+        if self.rate != rate:
+            chunks = PolyphaseStream(*_ratio(rate, self.rate)).resample(audio, work)
+        left = np.zeros(0, dtype=np.float32)
+
+        def frames() -> Iterator[Samples]:
+            nonlocal left
+            for chunk in chunks:
+                left = np.concatenate((left, chunk.astype(np.float32, copy=False)))
+                whole = len(left) - len(left) % frame
+                for start in range(0, whole, frame):
+                    yield left[start : start + frame]
+                left = left[whole:]
+
+        stream = bytearray()
         try:
-            packets = _flushed(
-                context, (samples[s : s + frame] for s in range(0, len(samples), frame))
-            )
+            for packet in _flushed(context, frames(), work):
+                data = bytes(packet)
+                stream += _LENGTH.pack(len(data)) + data
+        except EncodeError:
+            raise
         except Exception as exc:
             raise EncodeError(f"the {self.name} encoder failed: {exc}") from exc
-        return b"".join(_LENGTH.pack(len(data)) + data for data in map(bytes, packets))
+        if len(left):
+            raise EncodeError(f"a block is not whole {self.name} frames ({len(left)} left over)")
+        return bytes(stream)
+
+
+class PolyphaseStream:
+    """SciPy's ``resample_poly(x, up, down)`` (its Kaiser-windowed filter, float32 in and
+    out), computed a chunk at a time with the very same sums: each output is taken from a
+    ``upfirdn`` over only the input it depends on, so the result equals the whole-array
+    call sample for sample, while the memory held is one chunk and the filter's reach."""
+
+    def __init__(self, up: int, down: int) -> None:
+        import numpy as np
+        from scipy.signal import firwin
+
+        self.up, self.down = up, down
+        reach = 10 * max(up, down)
+        taps = firwin(2 * reach + 1, 1.0 / max(up, down), window=("kaiser", 5.0))
+        taps = taps.astype(np.float32)  # as resample_poly does for float32 input
+        taps *= up
+        pad = down - reach % down  # so that the outputs fall on the input's own grid
+        self.taps = np.concatenate((np.zeros(pad, dtype=np.float32), taps))
+        self.skip = (reach + pad) // down
+        """Outputs of the full convolution before the first one kept."""
+        self.held = np.zeros(0, dtype=np.float32)
+        self.base = 0
+        """Index of ``held[0]`` in the whole input; ``base * up`` is a multiple of ``down``."""
+        self.next = 0
+        """The full convolution's next output to give."""
+        self.seen = 0
+
+    def resample(self, chunks: Iterable[Samples], work: Work) -> Iterator[Samples]:
+        """The resampled signal, chunk by chunk."""
+        import numpy as np
+
+        for chunk in chunks:
+            with work.timed("dsp"):
+                self.held = np.concatenate((self.held, chunk.astype(np.float32, copy=False)))
+                self.seen += len(chunk)
+                out = self._through((self.seen - 1) * self.up // self.down)
+            yield out
+        with work.timed("dsp"):
+            total = -(-self.seen * self.up // self.down)
+            out = self._through(self.skip + total - 1)
+        yield out
+
+    def _through(self, last: int) -> Samples:
+        """The kept outputs from :attr:`next` to ``last``, every input they need being held
+        (inputs past the end are zeros, as in the whole-array call)."""
+        import numpy as np
+        from scipy.signal import upfirdn
+
+        first = max(self.next, self.skip)
+        if last < first:
+            self.next = max(self.next, last + 1)
+            return np.zeros(0, dtype=np.float32)
+        offset = self.base * self.up // self.down
+        full = upfirdn(self.taps, self.held, self.up, self.down)
+        out = np.asarray(full[first - offset : last + 1 - offset], dtype=np.float32)
+        self.next = last + 1
+        needed = -(-(self.next * self.down - len(self.taps) + 1) // self.up)
+        keep = max(self.base, max(0, needed) // self.down * self.down)
+        self.held = self.held[keep - self.base :]
+        self.base = keep
+        return out
 
 
 class AvFormat:
@@ -137,13 +214,11 @@ class AvFormat:
         """One block, limited like every format's input, as the codec's framed packets."""
         import numpy as np
 
-        parts = [
+        pieces = (
             np.zeros(item, dtype=np.float32) if isinstance(item, int) else item
             for item in limited(audio, rate, gain_db, ceiling_db, meter, work)
-        ]
-        with work.timed("encode"):
-            samples = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-            return self.codec.stream(samples, rate, bitrate)
+        )
+        return self.codec.stream(pieces, rate, bitrate, work)
 
     @staticmethod
     def frames(stream: bytes) -> int:
@@ -158,11 +233,17 @@ def _ratio(rate: int, target: int) -> tuple[int, int]:
     return target // common, rate // common
 
 
-def _flushed(context: av.AudioCodecContext, chunks: Iterable[Samples]) -> list[av.Packet[Any]]:
-    """Every packet of ``chunks`` (each one frame), the encoder flushed at the end."""
+def _flushed(
+    context: av.AudioCodecContext, chunks: Iterable[Samples], work: Work | None = None
+) -> Iterator[av.Packet[Any]]:
+    """Every packet of ``chunks`` (each one frame), the encoder flushed at the end; the time
+    in the encoder itself is ``work``'s ``encode``. Packets are handed on as they come: a
+    PyAV packet costs about a kilobyte of its own, and a long block has 100,000 of them."""
     import av
 
-    packets: list[av.Packet[Any]] = []
+    from ..work import Work
+
+    work = work or Work()
     pts = 0
     for chunk in chunks:
         frame = av.AudioFrame.from_ndarray(
@@ -170,9 +251,12 @@ def _flushed(context: av.AudioCodecContext, chunks: Iterable[Samples]) -> list[a
         )
         frame.sample_rate, frame.pts = context.sample_rate, pts
         pts += len(chunk)
-        packets.extend(context.encode(frame))
-    packets.extend(context.encode(None))
-    return packets
+        with work.timed("encode"):
+            packets = context.encode(frame)
+        yield from packets
+    with work.timed("encode"):
+        packets = context.encode(None)
+    yield from packets
 
 
 def packets(stream: bytes) -> Iterator[bytes]:

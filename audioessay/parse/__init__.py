@@ -6,13 +6,14 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import ParseError
 from ..files import MARKDOWN_SUFFIXES, essays_root, inside, noticed
 from ..language import check_language
-from ..model import Essay, EssaySettings, Metadata, Omission, Structure, written_words
+from ..model import Essay, EssaySettings, Metadata, Omission, Section, Structure, written_words
 from ._build import RawSection, build_sections, same_title
 from ._source import read_text, strip_controls
 from .gutenberg import strip_gutenberg
@@ -100,6 +101,7 @@ def parse_essay(text: str, source: Path, structure: Structure | None = None) -> 
         image=_image(front, source, essays_root(source)),
     )
     sections = build_sections(raw, title)
+    _check_lengths(source, metadata, sections)
     if not sections:
         raise ParseError(f"{source} has no text to narrate")
     if not any(p.heading is None for s in sections for p in s.paragraphs):
@@ -114,6 +116,24 @@ def parse_essay(text: str, source: Path, structure: Structure | None = None) -> 
         omitted=omitted,
         decisions=tuple(decisions),
     )
+
+
+TITLE_LIMIT = 1000
+"""The longest title, byline or chapter title taken, in characters: the longest real book
+title runs to a few hundred (the corpus's longest heading: 389); past that it is a paragraph the parser took for one (or a file
+made to fill every tag, file name and feed entry)."""
+
+
+def _check_lengths(source: Path, metadata: Metadata, sections: Sequence[Section]) -> None:
+    """Refuse, before narration, a title, byline or chapter title no listener could use."""
+    named = [("title", metadata.title), ("author", metadata.author or "")]
+    named += [("chapter title", s.title) for s in sections]
+    for what, text in named:
+        if len(text) > TITLE_LIMIT:
+            raise ParseError(
+                f"{source}: the {what} is {len(text):,} characters long (at most {TITLE_LIMIT}): "
+                f"“{text[:60]}…”; shorten it, or make it a paragraph"
+            )
 
 
 def essay_settings(
