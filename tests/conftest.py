@@ -57,3 +57,23 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         env=env,
         timeout=300,
     )
+
+
+def peak_rss(args: list[str]) -> float:
+    """Run a command; the peak resident memory (MB) of it and its children, sampled every
+    20 ms. It must succeed."""
+    import time
+
+    import psutil
+
+    process = psutil.Popen(args, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree))
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.02)
+    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    return peak / 2**20

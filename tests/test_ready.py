@@ -26,7 +26,7 @@ from audioessay.narrate import Voicing, narrate
 from audioessay.pipeline import prepare
 
 from . import judges
-from .conftest import EXAMPLE, REPO, run_cli, write
+from .conftest import EXAMPLE, REPO, peak_rss, run_cli, write
 
 ESSAY = "---\ntitle: {title}\n---\n\nThe first sentence is here. The second one follows it.\n"
 
@@ -227,23 +227,6 @@ def test_digit_heavy_text_renders_with_the_default_voice(tmp_path: Path) -> None
 # -- memory -------------------------------------------------------------------------------------
 
 
-def _peak_rss(args: list[str]) -> float:
-    """Peak resident memory (MB) of a command and its children, sampled every 20 ms."""
-    import psutil
-
-    process = psutil.Popen(args, stderr=subprocess.PIPE)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree))
-        except psutil.NoSuchProcess:
-            pass
-        time.sleep(0.02)
-    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
-    return peak / 2**20
-
-
 def test_one_very_long_sentence_in_opus_keeps_memory_flat(tmp_path: Path) -> None:
     """A 12,000-word sentence is one block of 27 minutes: Opus was fed to PyAV as one array
     (2.7 GB at 20,000 words); now piece by piece through a streaming resampler, it costs
@@ -252,7 +235,7 @@ def test_one_very_long_sentence_in_opus_keeps_memory_flat(tmp_path: Path) -> Non
                      + " ".join(f"word{n % 97}" for n in range(12_000)) + ".\n")  # fmt: skip
     peaks = {}
     for name, essay in (("example", EXAMPLE), ("sentence", sentence)):
-        peaks[name] = _peak_rss([
+        peaks[name] = peak_rss([
             sys.executable, "-m", "audioessay", "render", str(essay), "-o", str(tmp_path / name),
             "--engine", "fake", "--rate", "450", "-q", "--format", "opus",
             "--cache-dir", str(tmp_path / f"cache-{name}"),
