@@ -1,8 +1,10 @@
 """Sentences to audio through an engine: split, speak, verify, retry, trim, resample.
 
 Every piece an engine returns is checked before it is used: its length must be plausible for
-its word count. A piece that fails is spoken again; one that fails every attempt stops the
-render with an error naming the sentence. No text is ever dropped silently. The voice's word
+its word count, unless the engine checked it whole itself (pyttsx3 against eSpeak NG). A piece
+that fails is spoken again. Audio that is only short on every attempt is kept with a warning
+naming the sentence; a piece no attempt could speak fails the render, once every other piece
+has been spoken and cached. No text is ever dropped silently. The voice's word
 marks, when it gives them, are trimmed and resampled with the audio and cached with it; each
 utterance then knows where its written words begin (:mod:`audioessay.words`).
 """
@@ -41,7 +43,7 @@ ATTEMPTS = 5
 from one it never will. pyttsx3 used to lose 15 % of its pieces to a race in its driver (see
 ``engines.pyttsx3.Pyttsx3Speaker``); since that was mended, none in 600 calls here, idle or
 with both cores busy. Five attempts keep a rare failure from stopping a long book; a piece that
-fails five times stops the render with the sentence named."""
+fails five times is reported with the sentence named (see :meth:`Narrator.speak_piece`)."""
 _SILENCE_THRESHOLD = 10 ** (-50 / 20)
 _TRIM_MARGIN = int(0.010 * SAMPLE_RATE)
 """Audio kept beyond the first and last audible sample, so soft consonants are not clipped."""

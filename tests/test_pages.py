@@ -51,6 +51,10 @@ def test_page_in_a_real_browser(rendered: tuple[Path, str], slug: str) -> None:
 
     # axe-core: no violations on the episode page (light and dark) or the index.
     assert seen["axeEpisode"] == [] and seen["axeEpisodeDark"] == [] and seen["axeIndex"] == []
+    # On a phone the cover is above the title, and the title has the page's width.
+    phone = seen["phoneIndex"]
+    assert phone["cover"]["bottom"] <= phone["title"]["top"] + 1, phone
+    assert phone["title"]["width"] > 0.8 * (phone["viewport"] - 2 * phone["title"]["left"]), phone
     assert seen["pageErrors"] == []
     # The browser decoded the MP3 to the length ffprobe reads.
     assert abs(seen["duration"] - float(probe["format"]["duration"])) < 0.1

@@ -422,6 +422,70 @@ def test_no_published_file_names_a_local_path(tmp_path: Path) -> None:
     assert str(essay) in (out / ".audioessay" / "quiet-paths.local.json").read_text()
 
 
+def test_a_folders_settings_cannot_reach_outside_it(tmp_path: Path) -> None:
+    """A lexicon or art named by the essays' folder must be inside it (links followed);
+    the user's own --lexicon and --cover may be anywhere."""
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.toml").write_text('[words]\nfirst = "a spoken secret"\n')
+    from PIL import Image
+
+    Image.new("RGB", (1400, 1400), "white").save(private / "secret.png")
+    folder = tmp_path / "essays"
+    folder.mkdir()
+    essay = write(folder, "e.md", ESSAY.format(title="Reach"))
+    (folder / "audioessay.toml").write_text('lexicon = "../private/secret.toml"\n')
+    assert "outside the essays' folder" in one_error_line(fake_render(essay, tmp_path / "o"))
+    (folder / "audioessay.toml").unlink()
+    (folder / "inside.toml").symlink_to(private / "secret.toml")
+    essay.write_text("---\ntitle: Reach\nlexicon: inside.toml\n---\n\nThe first one.\n")
+    assert "outside the essays' folder" in one_error_line(fake_render(essay, tmp_path / "o"))
+    for image in ("../private/secret.png", str(private / "secret.png")):
+        essay.write_text(f"---\ntitle: Reach\nimage: {image}\n---\n\nThe first one.\n")
+        assert "outside the essays' folder" in one_error_line(fake_render(essay, tmp_path / "o"))
+    essay.write_text("---\ntitle: Reach\n---\n\nThe first one.\n")
+    result = run_cli("script", str(essay), "--lexicon", str(private / "secret.toml"))
+    assert result.returncode == 0 and "a spoken secret" in result.stdout, result.stderr
+    ok = fake_render(essay, tmp_path / "o", "--cover", str(private / "secret.png"))
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_serve_with_a_podcast_toml_nested_too_deeply(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert fake_render(EXAMPLE, out).returncode == 0
+    (out / "podcast.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    url, process = _serve(out)
+    try:
+        assert _get(url, "/feed.xml")[0] == 503  # not a 500 on every path
+        assert _get(url, "/the-listening-room.mp3")[0] == 404
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert "nests its tables or lists too deeply" in stderr and "Traceback" not in stderr
+
+
+def test_chapters_past_each_formats_own_limits(tmp_path: Path) -> None:
+    """Past Nero's 255 the M4A lists every chapter in its QuickTime track (FFmpeg reads all
+    300, mutagen opens the file); Opus, which players read to the 999th, is refused before
+    narration when there are more."""
+    def book(parts: int) -> str:
+        body = "\n".join(f"## Part {n}\n\nWords of part {n}.\n" for n in range(1, parts))
+        return f"# Many\n\nOpening words.\n\n{body}"
+
+    essay = write(tmp_path, "many.md", book(300))
+    out = tmp_path / "out"
+    result = fake_render(essay, out, "--format", "m4a", "--rate", "450")
+    assert result.returncode == 0, result.stderr
+    for suffix in (".mp3", ".m4a"):
+        assert len(judges.ffprobe(out / f"many{suffix}")["chapters"]) == 300
+    from mutagen.mp4 import MP4
+
+    assert MP4(out / "many.m4a").info.length > 0
+    essay.write_text(book(1001))
+    line = one_error_line(fake_render(essay, out, "--format", "opus"))
+    assert "1,001 chapters is more than Opus audio can list (999)" in line
+
+
 def test_a_kill_after_the_audio_moves_leaves_a_feed_that_agrees_with_the_files(
     tmp_path: Path,
 ) -> None:

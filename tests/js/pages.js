@@ -189,6 +189,15 @@ async function main() {
     out.axeIndex = await axe(page);
     out.indexLinks = await page.evaluate(() => Array.from(document.querySelectorAll("main a")).map((a) => a.getAttribute("href")));
     out.subscribe = await page.evaluate(() => document.querySelector('a[type="application/rss+xml"]').getAttribute("href"));
+    // On a phone's width the cover art stands above the title, which is not squeezed beside it.
+    const phone = await browser.newPage({ viewport: { width: 375, height: 800 } });
+    await phone.goto(indexUrl);
+    out.phoneIndex = await phone.evaluate(() => {
+      const box = (e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width }; };
+      const cover = document.querySelector("img.cover"), title = document.querySelector("h1");
+      return { cover: cover && box(cover), title: box(title), viewport: window.innerWidth };
+    });
+    await phone.close();
 
     // Without JavaScript: the player and the whole transcript are still there.
     const noScript = await browser.newContext({ javaScriptEnabled: false });
